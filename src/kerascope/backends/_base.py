@@ -1,0 +1,38 @@
+"""What every backend provides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+# A forward function: (variable values or None, input structure) -> outputs.
+# With values, the forward pass reads the model's variables from them (a
+# stateless call); with None, from the variables themselves.
+ForwardFn = Callable[[Any, Any], Any]
+
+
+class Backend(Protocol):
+    """Compiles forward functions and moves their outputs to the host."""
+
+    name: str
+    #: Whether each new batch size costs a new compilation, so batches are
+    #: padded to a few bucket sizes (JAX).
+    static_batch: bool
+
+    def compile(
+        self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
+    ) -> Callable[[Any], Any]:
+        """Compiles `forward` once for all batch sizes (or all buckets).
+
+        Returns a function of the inputs. `variables` are the model's
+        variables, passed to `forward` as values where the backend keeps state
+        outside the model (JAX); `input_spec` is a structure of
+        `keras.KerasTensor`, or None when unknown.
+        """
+        ...
+
+    def to_numpy(self, tensor: Any) -> np.ndarray:
+        """A host numpy array for `tensor`, without a copy where possible."""
+        ...

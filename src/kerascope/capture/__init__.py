@@ -1,0 +1,7 @@
+"""Capture layer outputs: `capture`, `Probe`, `Activations`."""
+
+from kerascope.capture._activations import Activations, LayerInfo
+from kerascope.capture._api import capture
+from kerascope.capture._probe import Probe
+
+__all__ = ["Activations", "LayerInfo", "Probe", "capture"]

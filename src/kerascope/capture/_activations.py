@@ -1,0 +1,161 @@
+"""`Activations`: the read-only mapping of layer key -> captured arrays."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerascope.errors import SelectionError
+
+__all__ = ["Activations", "LayerInfo"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerInfo:
+    """What one captured key is: which layer, which call, which output.
+
+    Attributes:
+        key: The layer key, e.g. `"encoder/conv1"` or `"shared:1"`.
+        name: The layer's name.
+        class_name: The layer's class name, e.g. `"Conv2D"`.
+        call_index: Which call of the layer (0, 1, ...) when it is called more
+            than once in its context, else None.
+        shape: The output shape, batch dimension first (None before a capture
+            fixes it); a tuple or dict of shapes for a layer with several outputs.
+        dtype: The output dtype name, or a structure of them like `shape`.
+    """
+
+    key: str
+    name: str
+    class_name: str
+    call_index: int | None
+    shape: Any
+    dtype: Any
+
+    @property
+    def multi_output(self) -> bool:
+        """Whether the layer returns several arrays (a tuple or dict)."""
+        return isinstance(self.dtype, (tuple, dict))
+
+    def _with_batch(self, batch: int) -> LayerInfo:
+        def fix(shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+            return (batch, *shape[1:]) if shape and shape[0] is None else shape
+
+        return dataclasses.replace(self, shape=map_shapes(fix, self.shape))
+
+
+class Activations(Mapping[str, Any]):
+    """Captured layer outputs: a read-only mapping from layer key to numpy array.
+
+    Keys are in execution order. A layer with several outputs maps to a tuple
+    (or dict) of arrays. `info[key]` describes each key.
+
+    Example:
+
+    >>> acts = kerascope.capture(model, x)                 # doctest: +SKIP
+    >>> acts["conv1"].shape                                # doctest: +SKIP
+    (32, 26, 26, 8)
+    >>> acts.info["conv1"].class_name                      # doctest: +SKIP
+    'Conv2D'
+    """
+
+    __slots__ = ("_arrays", "_info")
+
+    def __init__(self, arrays: Mapping[str, Any], info: Mapping[str, LayerInfo]) -> None:
+        self._arrays = dict(arrays)
+        self._info = {key: info[key] for key in self._arrays}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._arrays[key]
+        except KeyError:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), list(self._arrays), n=5, cutoff=0.4)
+            hint = f" Closest captured keys: {', '.join(close)}." if close else ""
+            raise SelectionError(
+                f"No captured activations for key {key!r}.{hint} "
+                f"Captured keys: {len(self._arrays)}."
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._arrays
+
+    @property
+    def info(self) -> Mapping[str, LayerInfo]:
+        """`LayerInfo` for every key, with the captured shapes."""
+        return dict(self._info)
+
+    @property
+    def nbytes(self) -> int:
+        """Total size of all captured arrays, in bytes."""
+        return sum(int(a.nbytes) for v in self._arrays.values() for a in keras.tree.flatten(v))
+
+    def __repr__(self) -> str:
+        rows = [("key", "layer", "shape", "dtype")]
+        for key, info in self._info.items():
+            value = self._arrays[key]
+            shape = keras.tree.map_structure(lambda a: tuple(a.shape), value)
+            dtype = keras.tree.map_structure(lambda a: str(a.dtype), value)
+            rows.append((key, info.class_name, _fmt(shape), _fmt(dtype)))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = [
+            f"Activations({len(self)} layers, {_human_bytes(self.nbytes)})",
+            *(
+                "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3]
+                for row in rows
+            ),
+        ]
+        return "\n".join(lines)
+
+
+def is_shape(value: Any) -> bool:
+    """Whether `value` is one shape (a tuple of ints and Nones), not a structure."""
+    return isinstance(value, tuple) and all(d is None or isinstance(d, int) for d in value)
+
+
+def map_shapes(fn: Any, shapes: Any) -> Any:
+    """Applies `fn` to every shape in a structure of shapes."""
+    if is_shape(shapes):
+        return fn(shapes)
+    if isinstance(shapes, dict):
+        return {k: map_shapes(fn, v) for k, v in shapes.items()}
+    return tuple(map_shapes(fn, v) for v in shapes)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list) or (
+        isinstance(value, tuple) and value and isinstance(value[0], (tuple, dict))
+    ):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return str(value)
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def as_numpy_tree(value: Any) -> Any:
+    """Normalises a captured output structure: lists become tuples."""
+    if isinstance(value, (list, tuple)):
+        return tuple(as_numpy_tree(v) for v in value)
+    if isinstance(value, dict):
+        return {k: as_numpy_tree(v) for k, v in value.items()}
+    return value if value is None else np.asarray(value)

@@ -1,0 +1,122 @@
+"""`capture`: all selected layers' outputs for a whole input, in one call."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+
+from kerascope import data
+from kerascope.capture._activations import Activations
+from kerascope.capture._probe import Probe
+from kerascope.select import LayerSelection
+
+__all__ = ["capture"]
+
+# model -> {(selection, training): Probe}. Keyed weakly, and the cached probes
+# hold their model weakly, so the cache never keeps a model alive.
+_probes: weakref.WeakKeyDictionary[Any, dict[Hashable, Probe]] = weakref.WeakKeyDictionary()
+
+
+def capture(
+    model: Any,
+    inputs: Any,
+    layers: LayerSelection = None,
+    *,
+    batch_size: int = 32,
+    training: bool = False,
+) -> Activations:
+    """Captures the outputs of a model's layers in one forward pass per batch.
+
+    Works for Sequential, Functional, nested, shared-layer, multi-input/output
+    and subclassed models on TensorFlow, JAX and torch. Only the part of the
+    model needed for the selected layers runs.
+
+    Args:
+        model: A built Keras model.
+        inputs: A numpy array `(samples, ...)`, a list or dict of arrays for a
+            multi-input model, a `tf.data.Dataset`, a `keras.utils.PyDataset`,
+            a torch `DataLoader`, or an iterable of batches (`x` or `(x, y)`).
+        layers: Which layers: `None` for all; a key, glob, compiled regex,
+            layer class, layer, predicate, or a list of those.
+            Defaults to `None`.
+        batch_size: Samples per forward pass for array inputs. Defaults to `32`.
+        training: Run layers in training mode (the model's state never
+            changes). Defaults to `False`.
+
+    Returns:
+        `Activations`: layer key -> numpy array of shape `(samples, ...)`, in
+        execution order (a tuple or dict of arrays for multi-output layers).
+
+    Raises:
+        InputError: for a non-Keras or unbuilt model, or unsuitable inputs.
+        SelectionError: for a selection that matches nothing or an unknown key.
+        CaptureError: if the forward pass fails.
+
+    Example:
+
+    >>> acts = kerascope.capture(model, x_test[:64], layers="conv*")  # doctest: +SKIP
+    >>> acts
+    Activations(2 layers, 1.2 MiB)
+      key    layer   shape              dtype
+      conv1  Conv2D  (64, 26, 26, 8)    float32
+      conv2  Conv2D  (64, 11, 11, 16)   float32
+    """
+    probe = _probe_for(model, layers, training)
+    batches = data.as_batches(inputs, batch_size, probe.input_spec)
+    collected: dict[str, list[Any]] = {key: [] for key in probe.keys}
+    samples = 0
+    for batch, n in batches:
+        for key, value in probe.run_batch(batch, n).items():
+            collected[key].append(value)
+        samples += n
+    arrays = {key: _concatenate(parts) for key, parts in collected.items()}
+    return probe._activations(arrays, samples)
+
+
+def _probe_for(model: Any, layers: LayerSelection, training: bool) -> Probe:
+    cache_key = _hashable(layers)
+    if cache_key is None:
+        return Probe(model, layers, training=training)
+    try:
+        per_model = _probes.setdefault(model, {})
+    except TypeError:  # not weak-referenceable: not a Keras model; Probe says so.
+        return Probe(model, layers, training=training)
+    key = (cache_key, bool(training), _structure_token(model))
+    probe = per_model.get(key)
+    if probe is None:
+        probe = per_model[key] = Probe(model, layers, training=training, _hold_model=False)
+    return probe
+
+
+def _hashable(layers: LayerSelection) -> Hashable | None:
+    if isinstance(layers, list):
+        layers = tuple(layers)
+    try:
+        hash(layers)
+    except TypeError:
+        return None
+    return layers  # type: ignore[return-value]
+
+
+def _structure_token(model: Any) -> tuple[int, ...]:
+    """Changes when layers are added to or removed from the model."""
+    layers = getattr(model, "layers", None) or []
+    return tuple(id(layer) for layer in layers)
+
+
+def _concatenate(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if isinstance(first, tuple):
+        return tuple(_concatenate([p[i] for p in parts]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _concatenate([p[k] for p in parts]) for k in first}
+    if first is None:
+        return None
+    if first.ndim == 0:  # one value per batch (no batch axis): stack them
+        return np.stack(parts)
+    return np.concatenate(parts)

@@ -1,0 +1,341 @@
+"""`Probe`: a compiled, reusable extraction of layer outputs (Keras 2's `K.function`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerascope import backends, data
+from kerascope.capture import _keras_internals
+from kerascope.capture._activations import Activations, LayerInfo, as_numpy_tree, map_shapes
+from kerascope.capture._intercept import Recorder, finalize_keys, layer_tree
+from kerascope.errors import CaptureError, InputError
+from kerascope.select import LayerSelection, resolve
+
+__all__ = ["Probe"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    key: str
+    layer: Any
+    info: LayerInfo
+
+
+class Probe:
+    """Captures selected layers' outputs in one compiled forward pass.
+
+    The layer tree is discovered and the extraction compiled once
+    (`tf.function` on TensorFlow, `jax.jit` of a stateless call on JAX,
+    `torch.no_grad` on torch); each `probe(x)` then runs one batch. Keys and
+    output specs are known before the first call. Calls with a new batch size
+    do not retrace (on JAX, batches are padded to a compiled size and trimmed).
+
+    Args:
+        model: A built Keras model (Sequential, Functional or subclassed) or layer.
+        layers: Which layers to capture: `None` for all, or a key, a glob, a
+            compiled regex, a layer class, a layer, a predicate or a list of
+            those (see `kerascope.select.resolve`). Defaults to `None`.
+        training: Run layers in training mode (Dropout active, BatchNorm using
+            batch statistics). The model's variables are never updated.
+            Defaults to `False`.
+        input_spec: The model's inputs as a `keras.KerasTensor` (or a structure
+            of them), for models whose input shape Keras does not record.
+            Defaults to `None` (inferred from the model).
+
+    Raises:
+        InputError: if `model` is not a built Keras model.
+        SelectionError: if `layers` selects nothing or names an unknown key.
+
+    Example:
+
+    >>> probe = kerascope.Probe(model, layers="conv*")     # doctest: +SKIP
+    >>> probe.keys                                         # doctest: +SKIP
+    ('conv1', 'conv2')
+    >>> acts = probe(x_batch)                              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        layers: LayerSelection = None,
+        *,
+        training: bool = False,
+        input_spec: Any = None,
+        _hold_model: bool = True,
+    ) -> None:
+        _check_model(model)
+        self._model_ref = weakref.ref(model)
+        # A Probe made by the user keeps its model alive, like a Keras function;
+        # the ones `capture` caches must not.
+        self._model = model if _hold_model else None
+        self._training = bool(training)
+        self._backend = backends.current()
+        self._input_spec = _input_spec(model, input_spec)
+        self._tree = layer_tree(model)
+        calls, self._key_of = self._discover(model)
+        self._keys = tuple(resolve(layers, [(c.key, c.layer) for c in calls]))
+        self._info = {c.key: c.info for c in calls if c.key in set(self._keys)}
+        self._wanted = frozenset(self._keys)
+        self._variables = list(model.variables)
+        self._seed_variables = (
+            [v for v in self._variables if v.name == "seed_generator_state"]
+            if self._training
+            else []
+        )
+        self._compiled = self._backend.compile(self._forward, self._variables, self._input_spec)
+        self._buckets: list[int] = []
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The captured layer keys, in execution order."""
+        return self._keys
+
+    @property
+    def specs(self) -> Mapping[str, LayerInfo]:
+        """`LayerInfo` per key; the batch dimension of each shape is None."""
+        return dict(self._info)
+
+    @property
+    def input_spec(self) -> Any:
+        """The model's inputs as `keras.KerasTensor`s, or None if unknown."""
+        return self._input_spec
+
+    def __call__(self, x: Any) -> Activations:
+        """Captures the selected layers' outputs for one batch.
+
+        Args:
+            x: One batch: an array, or a list/dict of arrays for a multi-input
+                model, `(batch, ...)`.
+
+        Returns:
+            `Activations` with one array (or tuple/dict of arrays) per key.
+
+        Raises:
+            InputError: if `x` does not fit the model's inputs.
+            CaptureError: if the forward pass fails.
+        """
+        batch, n = data.prepare_batch(x, self._input_spec)
+        return self._activations(self.run_batch(batch, n), n)
+
+    def run_batch(self, batch: Any, n: int) -> dict[str, Any]:
+        """Runs a prepared numpy batch of `n` samples; returns key -> numpy outputs."""
+        padded = self._pad(batch, n)
+        try:
+            outputs, seeds = self._compiled(padded)
+        except (InputError, CaptureError):
+            raise
+        except Exception as error:
+            raise CaptureError(
+                f"The forward pass of model {self._model_name()!r} failed on a batch of "
+                f"{n} samples: {type(error).__name__}: {error}"
+            ) from error
+        # Random seeds advance, so repeated training-mode captures draw fresh
+        # dropout masks; nothing else about the model changes.
+        for variable, seed in zip(self._seed_variables, seeds):
+            if seed is not None:
+                variable.assign(seed)
+        to_numpy = self._backend.to_numpy
+        result = {}
+        for key in self._keys:
+            value = keras.tree.map_structure(to_numpy, outputs[key])
+            if padded is not batch:
+                value = keras.tree.map_structure(lambda a: a[:n] if a.ndim else a, value)
+            result[key] = as_numpy_tree(value)
+        return result
+
+    def _activations(self, arrays: dict[str, Any], n: int) -> Activations:
+        return Activations(arrays, {k: info._with_batch(n) for k, info in self._info.items()})
+
+    # -- the forward pass -------------------------------------------------------
+
+    def _forward(self, values: list[Any] | None, inputs: Any) -> tuple[dict[str, Any], list[Any]]:
+        """The pure function each backend compiles.
+
+        Returns the recorded outputs by key and, in training mode, the advanced
+        random-seed states. Runs in a `StatelessScope`, so no layer state
+        (BatchNorm statistics) changes, even with `training=True`.
+        """
+        model = self._model_ref()
+        if model is None:
+            raise CaptureError("The model of this Probe no longer exists.")
+        mapping = None if values is None else list(zip(self._variables, values))
+        recorder = Recorder(self._key_of, self._wanted)
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            with recorder.recording(self._tree):
+                model(inputs, training=self._training)
+            seeds = [scope.get_current_value(v) for v in self._seed_variables]
+        missing = self._wanted - set(recorder.outputs)
+        if missing:
+            raise CaptureError(
+                f"The forward pass did not call the layers for keys {sorted(missing)}, "
+                "although discovery did. Does the model's `call` branch on its inputs' values?"
+            )
+        return recorder.outputs, seeds
+
+    def _discover(self, model: Any) -> tuple[list[_Call], dict[Any, str]]:
+        """One traced forward pass recording every layer call."""
+        spec = self._input_spec
+        if spec is None:
+            raise InputError(
+                f"Cannot tell the input shape of model {model.name!r}: it is built, but Keras "
+                "recorded no input shape. Pass `input_spec=keras.KerasTensor(shape, dtype)`. "
+                f"Received: model of class {type(model).__name__}"
+            )
+        last: list[Recorder] = []
+
+        def trace(inputs: Any) -> list[Any]:
+            recorder = Recorder()
+            last[:] = [recorder]
+            with recorder.recording(self._tree):
+                model(inputs, training=self._training)
+            return list(recorder.outputs.values())
+
+        try:
+            specs = _keras_internals.symbolic_output_spec(trace, spec)
+        except Exception as symbolic_error:
+            # Some layers cannot be traced symbolically (shape-dependent Python,
+            # for one); two tiny real forward passes tell the same.
+            try:
+                specs = _dry_run_specs(trace, spec)
+            except Exception as error:
+                raise CaptureError(
+                    f"Could not run model {model.name!r} on inputs like {spec!r}: "
+                    f"{type(error).__name__}: {error}"
+                ) from symbolic_error
+        recorder = last[0]
+        paths = list(recorder.outputs)
+        key_of = finalize_keys(paths)
+        calls = []
+        for path, out_spec in zip(paths, specs):
+            layer = recorder.layers[path]
+            name, index = path[-1]
+            key = key_of[path]
+            info = LayerInfo(
+                key=key,
+                name=name,
+                class_name=type(layer).__name__,
+                call_index=index if key.endswith(f":{index}") else None,
+                shape=_spec_shape(out_spec),
+                dtype=_spec_dtype(out_spec),
+            )
+            calls.append(_Call(key, layer, info))
+        return calls, key_of
+
+    def _pad(self, batch: Any, n: int) -> Any:
+        """On JAX, pads a batch to a compiled size, so no size compiles twice."""
+        if not self._backend.static_batch or self._training:
+            return batch
+        size = next((b for b in sorted(self._buckets) if b >= n), None)
+        if size is None:
+            size = 1 << max(0, n - 1).bit_length()
+            self._buckets.append(size)
+        if size == n:
+            return batch
+        return keras.tree.map_structure(
+            lambda a: np.concatenate([a, np.zeros((size - n, *a.shape[1:]), a.dtype)]), batch
+        )
+
+    def _model_name(self) -> str:
+        model = self._model_ref()
+        return model.name if model is not None else "<deleted>"
+
+    def __repr__(self) -> str:
+        return (
+            f"Probe(model={self._model_name()!r}, {len(self._keys)} layers, "
+            f"backend={self._backend.name!r}, training={self._training})"
+        )
+
+
+def _check_model(model: Any) -> None:
+    if not isinstance(model, keras.layers.Layer):
+        raise InputError(
+            "Expected a Keras 3 model (keras.Model or keras.layers.Layer). "
+            f"Received: {type(model).__module__}.{type(model).__qualname__}"
+        )
+    if not model.built:
+        raise InputError(
+            f"Expected a built model. Model {model.name!r} has no weights yet: call it on a "
+            "batch or call `model.build(input_shape)` first. Received: model.built=False"
+        )
+
+
+def _input_spec(model: Any, given: Any) -> Any:
+    if given is not None:
+        return keras.tree.map_structure(_as_keras_tensor, given)
+    if _keras_internals.is_functional(model):
+        try:
+            inputs = model.inputs
+        except (AttributeError, ValueError):
+            inputs = None
+        if inputs:
+            if isinstance(model, keras.Sequential) or len(inputs) == 1 and not isinstance(
+                model.input, (list, dict)
+            ):
+                return inputs[0]
+            return model.input
+    shape = _keras_internals.build_input_shape(model)
+    if shape is None:
+        return None
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_as_keras_tensor(tuple(s)) for s in shape]
+    return _as_keras_tensor(tuple(shape))
+
+
+def _as_keras_tensor(spec: Any) -> Any:
+    if isinstance(spec, keras.KerasTensor):
+        return spec
+    if isinstance(spec, (tuple, list)):
+        shape = (None, *tuple(spec)[1:])
+        return keras.KerasTensor(shape, dtype=keras.config.floatx())
+    raise InputError(
+        "Expected input_spec to be a keras.KerasTensor (e.g. keras.Input(shape)) or a shape "
+        f"tuple. Received: {spec!r}"
+    )
+
+
+def _spec_shape(spec: Any) -> Any:
+    if isinstance(spec, (list, tuple)):
+        return tuple(_spec_shape(s) for s in spec)
+    if isinstance(spec, dict):
+        return {k: _spec_shape(v) for k, v in spec.items()}
+    return tuple(spec.shape) if spec is not None else ()
+
+
+def _spec_dtype(spec: Any) -> Any:
+    if isinstance(spec, (list, tuple)):
+        return tuple(_spec_dtype(s) for s in spec)
+    if isinstance(spec, dict):
+        return {k: _spec_dtype(v) for k, v in spec.items()}
+    return str(spec.dtype) if spec is not None else "None"
+
+
+def _dry_run_specs(trace: Any, spec: Any) -> list[Any]:
+    """Output specs from real forward passes on 2 and 3 zero samples."""
+    runs = []
+    for size in (2, 3):
+        zeros = keras.tree.map_structure(
+            lambda s, n=size: np.zeros((n, *s.shape[1:]), dtype=s.dtype), spec
+        )
+        with keras.StatelessScope():
+            outputs = trace(keras.tree.map_structure(keras.ops.convert_to_tensor, zeros))
+        runs.append(
+            keras.tree.map_structure(
+                lambda t: keras.KerasTensor(
+                    tuple(t.shape), keras.backend.standardize_dtype(t.dtype)
+                ),
+                outputs,
+            )
+        )
+
+    def merge(a: Any, b: Any) -> Any:
+        # A dimension that changed with the batch size is the batch dimension.
+        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return keras.KerasTensor(shape, a.dtype)
+
+    return keras.tree.map_structure(merge, runs[0], runs[1])  # type: ignore[no-any-return]
