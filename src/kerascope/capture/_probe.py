@@ -266,36 +266,40 @@ def _check_model(model: Any) -> None:
 
 
 def _input_spec(model: Any, given: Any) -> Any:
+    """The model's inputs as `KerasTensor`s with a free batch dimension, or None."""
     if given is not None:
-        return keras.tree.map_structure(_as_keras_tensor, given)
-    if _keras_internals.is_functional(model):
-        try:
-            inputs = model.inputs
-        except (AttributeError, ValueError):
-            inputs = None
-        if inputs:
-            if isinstance(model, keras.Sequential) or len(inputs) == 1 and not isinstance(
-                model.input, (list, dict)
-            ):
-                return inputs[0]
-            return model.input
+        return _relax_batch(given)
+    inputs = _graph_inputs(model) if _keras_internals.is_functional(model) else []
+    if inputs:
+        structure = model.input if not isinstance(model, keras.Sequential) else inputs[0]
+        return _relax_batch(structure)
     shape = _keras_internals.build_input_shape(model)
-    if shape is None:
-        return None
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-        return [_as_keras_tensor(tuple(s)) for s in shape]
-    return _as_keras_tensor(tuple(shape))
+    return None if shape is None else _relax_batch(shape)
 
 
-def _as_keras_tensor(spec: Any) -> Any:
+def _graph_inputs(model: Any) -> list[Any]:
+    try:
+        return list(model.inputs or [])
+    except (AttributeError, ValueError):  # a Sequential without an input has none
+        return []
+
+
+def _relax_batch(spec: Any) -> Any:
+    """`spec` (KerasTensors or shapes, possibly in a list or dict) as KerasTensors
+    whose batch dimension is None."""
     if isinstance(spec, keras.KerasTensor):
-        return spec
-    if isinstance(spec, (tuple, list)):
-        shape = (None, *tuple(spec)[1:])
-        return keras.KerasTensor(shape, dtype=keras.config.floatx())
+        return keras.KerasTensor((None, *spec.shape[1:]), dtype=spec.dtype, name=spec.name)
+    if isinstance(spec, (tuple, list)) and spec and all(
+        d is None or isinstance(d, int) for d in spec
+    ):
+        return keras.KerasTensor((None, *tuple(spec)[1:]), dtype=keras.config.floatx())
+    if isinstance(spec, dict) and spec:
+        return {name: _relax_batch(s) for name, s in spec.items()}
+    if isinstance(spec, (list, tuple)) and spec:
+        return [_relax_batch(s) for s in spec]
     raise InputError(
-        "Expected input_spec to be a keras.KerasTensor (e.g. keras.Input(shape)) or a shape "
-        f"tuple. Received: {spec!r}"
+        "Expected input_spec to be a keras.KerasTensor (e.g. keras.Input(shape)), a shape "
+        f"tuple with the batch dimension first, or a list or dict of those. Received: {spec!r}"
     )
 
 

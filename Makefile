@@ -1,0 +1,35 @@
+# Two commands do all set-up on a fresh machine (Python 3.10+ with venv):
+#   make demo   # creates .venv, installs everything pinned, runs the demo
+#   make test   # the test suite on $KERAS_BACKEND (default: tensorflow)
+# Switch backend with KERAS_BACKEND=jax or KERAS_BACKEND=torch.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KERAS_BACKEND ?= tensorflow
+export KERAS_BACKEND
+
+.PHONY: demo test lint install clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]" \
+		tensorflow-cpu jax jaxlib torch
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/kerascope demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
