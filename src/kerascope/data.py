@@ -183,10 +183,11 @@ def _is_array_structure(inputs: Any, spec: Any) -> bool:
     if isinstance(inputs, Mapping):
         return True
     if isinstance(inputs, (list, tuple)):
-        if isinstance(spec, (list, tuple)) and len(inputs) == len(spec):
-            return all(isinstance(a, np.ndarray) or _is_tensor(a) for a in inputs)
-        # A (nested) list of numbers is an array; a list of arrays is batches.
-        return not any(isinstance(a, np.ndarray) or _is_tensor(a) for a in inputs)
+        arrays = [isinstance(a, np.ndarray) or _is_tensor(a) for a in inputs]
+        if isinstance(spec, (list, tuple)):  # one array per model input
+            return all(arrays)
+        # A (nested) list of numbers is one array; a list of arrays is batches.
+        return not any(arrays)
     return False
 
 
@@ -200,6 +201,9 @@ def _iterate(inputs: Any) -> Iterator[Any]:
         return iter(inputs.as_numpy_iterator())
     if isinstance(inputs, keras.utils.PyDataset):
         return _iterate_pydataset(inputs)
+    if module.startswith("torch.utils.data"):
+        # The default collate turns a dataset's (x, y) tuples into lists.
+        return (tuple(b) if isinstance(b, list) else b for b in inputs)
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise InputError(
             "Expected arrays, a list or dict of arrays, a dataset, or an iterable of batches. "
