@@ -79,8 +79,7 @@ def graph_outputs(model: Any, x: Any, names: list[str] | None = None) -> dict[st
     layers = [
         layer
         for layer in model.layers
-        if not isinstance(layer, keras.layers.InputLayer)
-        and (names is None or layer.name in names)
+        if not isinstance(layer, keras.layers.InputLayer) and (names is None or layer.name in names)
     ]
     sub = keras.Model(model.inputs, [layer.output for layer in layers])
     outputs = sub.predict(x, verbose=0, batch_size=len(x))

@@ -121,8 +121,7 @@ def _check_leaf(x: Any, spec: Any, where: str) -> np.ndarray:
     array = _to_numpy(x, where)
     expected = tuple(spec.shape)
     if array.ndim != len(expected) or any(
-        want is not None and got != want
-        for want, got in zip(expected[1:], array.shape[1:])
+        want is not None and got != want for want, got in zip(expected[1:], array.shape[1:])
     ):
         raise InputError(
             f"Expected {where} of shape {_shape_str(expected)}. "
@@ -245,8 +244,10 @@ def _as_structure(x: Any) -> Any:
 
 
 def _shape_str(shape: tuple[Any, ...]) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
-        ",)" if len(shape) == 1 else ")"
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + (",)" if len(shape) == 1 else ")")
     )
 
 

@@ -12,15 +12,16 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from kerascope.errors import SelectionError
 
 __all__ = ["LayerSelection", "resolve"]
 
-# One selector; `layers=` takes one or a list of them.
-Selector = Union[str, "re.Pattern[str]", type, Callable[[Any], bool], Any]
-LayerSelection = Union[Selector, Sequence[Selector], None]
+# One selector (a key, glob, regex, layer class, layer or predicate); `layers=`
+# takes one or a list of them.
+Selector: TypeAlias = str | re.Pattern[str] | type | Callable[[Any], bool] | Any
+LayerSelection: TypeAlias = Selector | Sequence[Selector] | None
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -48,9 +49,7 @@ def resolve(selection: LayerSelection, calls: Sequence[tuple[str, Any]]) -> list
     if selection is None:
         return keys
     selectors = (
-        list(selection)
-        if isinstance(selection, (list, tuple, set, frozenset))
-        else [selection]
+        list(selection) if isinstance(selection, (list, tuple, set, frozenset)) else [selection]
     )
     if not selectors:
         raise SelectionError("Expected at least one layer selector. Received: layers=[]")

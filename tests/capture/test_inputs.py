@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from harness import to_numpy
 
 import kerascope
+from harness import to_numpy
 from kerascope import InputError
 
 layers = keras.layers
@@ -93,8 +93,14 @@ def test_framework_tensors(model, x):
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        (np.zeros((4, 6), "float32"), r"Expected inputs of shape \(None, 5\)\. Received: inputs\.shape=\(4, 6\)"),
-        (np.zeros((4, 5, 1), "float32"), r"Expected inputs of shape \(None, 5\)\. Received: inputs\.shape=\(4, 5, 1\)"),
+        (
+            np.zeros((4, 6), "float32"),
+            r"Expected inputs of shape \(None, 5\)\. Received: inputs\.shape=\(4, 6\)",
+        ),
+        (
+            np.zeros((4, 5, 1), "float32"),
+            r"Expected inputs of shape \(None, 5\)\. Received: inputs\.shape=\(4, 5, 1\)",
+        ),
         (np.array([["a"] * 5]), r"array of numbers.*Received: inputs\.dtype=<U1"),
         (np.zeros((0, 5), "float32"), r"at least one sample. Received: empty"),
         (iter([]), r"at least one batch. Received: an empty iterable"),
@@ -127,7 +133,9 @@ def test_multi_input_errors(rng):
 def test_integer_inputs_refuse_floats(rng):
     tokens = keras.Input((4,), dtype="int32")
     model = keras.Model(tokens, layers.Embedding(10, 2, name="embed")(tokens))
-    with pytest.raises(InputError, match=r"integer dtype \(int32\).*Received: inputs\.dtype=float32"):
+    with pytest.raises(
+        InputError, match=r"integer dtype \(int32\).*Received: inputs\.dtype=float32"
+    ):
         kerascope.capture(model, np.zeros((2, 4), "float32"))
     ids = rng.integers(0, 10, size=(2, 4))
     np.testing.assert_allclose(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+
 from harness import check_capture, graph_outputs, to_numpy
 
 layers = keras.layers
@@ -108,7 +109,9 @@ def test_nested_transfer_learning_model_reaches_inner_layers(head, rng):
         model = keras.Model(inp, layers.Dense(2, name="logits")(pooled))
     x = rng.uniform(-1, 1, size=(3, 32, 32, 3)).astype("float32")
     inner = ["block_3_expand_relu", "block_16_project_BN", "out_relu"]
-    expected = {f"{base.name}/{name}": value for name, value in graph_outputs(base, x, inner).items()}
+    expected = {
+        f"{base.name}/{name}": value for name, value in graph_outputs(base, x, inner).items()
+    }
     expected[base.name] = expected[f"{base.name}/out_relu"]
     acts = check_capture(model, x, expected)
     assert list(acts)[-1] == "logits"
@@ -167,10 +170,10 @@ class DictLayer(layers.Layer):
 def test_multi_output_layers_lstm_state_attention_and_dict(rng):
     tokens = keras.Input((6,), dtype="int32")
     embedded = layers.Embedding(20, 8, name="embed")(tokens)
-    seq, state_h, state_c = layers.LSTM(4, return_sequences=True, return_state=True, name="lstm")(
+    seq, state_h, _ = layers.LSTM(4, return_sequences=True, return_state=True, name="lstm")(
         embedded
     )
-    attended, scores = layers.MultiHeadAttention(2, 4, name="mha")(
+    attended, _ = layers.MultiHeadAttention(2, 4, name="mha")(
         seq, seq, return_attention_scores=True
     )
     parts = DictLayer(name="parts")(attended)
@@ -305,7 +308,9 @@ def test_dropout_and_batchnorm_follow_training_flag(rng):
     training = check_capture(model, x, {"bn": batch_norm}, training=True, batch_size=64)
     dropped = training["drop"] == 0
     assert 0.3 < dropped.mean() < 0.7
-    np.testing.assert_allclose(training["drop"][~dropped], 2 * batch_norm[~dropped], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        training["drop"][~dropped], 2 * batch_norm[~dropped], rtol=1e-4, atol=1e-4
+    )
     # Observing never trains: BatchNorm's statistics are unchanged...
     np.testing.assert_array_equal(to_numpy(bn.moving_mean), moving_mean)
     # ...while dropout draws a fresh mask on every training-mode capture.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import pytest
+
 from harness import check_capture, graph_outputs
 
 

@@ -163,6 +163,4 @@ def finalize_keys(paths: Sequence[RawPath]) -> dict[RawPath, str]:
     def segment(parent: RawPath, name: str, index: int) -> str:
         return name if calls_per_context[(parent, name)] == 1 else f"{name}:{index}"
 
-    return {
-        path: "/".join(segment(path[:d], *path[d]) for d in range(len(path))) for path in paths
-    }
+    return {path: "/".join(segment(path[:d], *path[d]) for d in range(len(path))) for path in paths}

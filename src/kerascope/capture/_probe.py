@@ -12,7 +12,7 @@ import numpy as np
 
 from kerascope import backends, data
 from kerascope.capture import _keras_internals
-from kerascope.capture._activations import Activations, LayerInfo, as_numpy_tree, map_shapes
+from kerascope.capture._activations import Activations, LayerInfo, as_numpy_tree
 from kerascope.capture._intercept import Recorder, finalize_keys, layer_tree
 from kerascope.errors import CaptureError, InputError
 from kerascope.select import LayerSelection, resolve
@@ -289,8 +289,10 @@ def _relax_batch(spec: Any) -> Any:
     whose batch dimension is None."""
     if isinstance(spec, keras.KerasTensor):
         return keras.KerasTensor((None, *spec.shape[1:]), dtype=spec.dtype, name=spec.name)
-    if isinstance(spec, (tuple, list)) and spec and all(
-        d is None or isinstance(d, int) for d in spec
+    if (
+        isinstance(spec, (tuple, list))
+        and spec
+        and all(d is None or isinstance(d, int) for d in spec)
     ):
         return keras.KerasTensor((None, *tuple(spec)[1:]), dtype=keras.config.floatx())
     if isinstance(spec, dict) and spec:
