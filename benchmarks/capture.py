@@ -11,7 +11,7 @@ get the results on the host as numpy arrays, for six candidates:
 - `probe block_1_expand_relu`: one early layer.
 - `naive multi-output`: `keras.Model(model.inputs, [l.output for l in
   model.layers[1:]]).predict(x, verbose=0)`, the usual recipe.
-- `capture() all layers`: `kerascope.capture(model, x)`, whose probe is cached.
+- `capture() all layers`: `kerascope.capture(model, x)`, meant to reuse a cached probe.
 
 Every probe and the naive model are built outside the timed region; the time
 of building plus the first call is reported separately ("first call").
@@ -20,7 +20,8 @@ Each candidate is then warmed up with one untimed call, and timed over
 order rotated by one per round. Each result is materialised (every output
 array converted to numpy and read) inside the timed region. The table shows
 the median per candidate and its ratio to the median of `predict` in the same
-run, plus the peak resident memory of the process.
+run, plus the peak resident memory of the process and the load average (the
+timings are only meaningful on an otherwise idle machine).
 
 Run it once per backend, from the repository root:
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import resource
 import statistics
 import sys
@@ -172,12 +174,21 @@ def peak_rss_mib() -> float:
 def print_text(results: Sequence[Result], backend: str, file: TextIO) -> None:
     """Prints a plain-text table."""
     base = results[0].median_s
-    header = ("candidate", "median ms", "min ms", "x predict", "first call ms", "output MiB")
+    header = (
+        "candidate",
+        "median ms",
+        "min ms",
+        "max ms",
+        "x predict",
+        "first call ms",
+        "output MiB",
+    )
     rows = [
         (
             r.name,
             f"{r.median_s * 1e3:.1f}",
             f"{min(r.times_s) * 1e3:.1f}",
+            f"{max(r.times_s) * 1e3:.1f}",
             f"{r.median_s / base:.2f}",
             f"{r.first_call_s * 1e3:.0f}",
             f"{r.output_bytes / 2**20:.1f}",
@@ -221,6 +232,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None, clock: Clock = time.perf_counter) -> None:
     args = parse_args(argv)
     backend = keras.backend.backend()
+    load_before = os.getloadavg()[0]
     keras.utils.set_random_seed(args.seed)
     x = np.random.default_rng(args.seed).random((args.batch, *INPUT_SHAPE), dtype=np.float32)
     model = keras.applications.MobileNetV2(weights=None, input_shape=INPUT_SHAPE)
@@ -237,7 +249,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = time.perf_counter) ->
     print(
         f"\n{args.rounds} rounds, batch {args.batch}, keras {keras.__version__}; "
         f"max |predict - capture| on the last layer: {diff:.2e}; "
-        f"peak RSS: {peak_rss_mib():.0f} MiB",
+        f"peak RSS: {peak_rss_mib():.0f} MiB; 1-min load average {load_before:.2f} at start, "
+        f"{os.getloadavg()[0]:.2f} at end on {os.cpu_count()} CPUs (other processes skew timings)",
         file=out,
     )
 
