@@ -107,3 +107,19 @@ def test_activations_mapping_and_repr(model, rng):
         acts["outt"]
     with pytest.raises(TypeError):
         acts["out"] = None  # read-only
+
+
+def test_reduce_runs_inside_the_compiled_function(model, rng):
+    def per_unit_sums(key, output):
+        return keras.ops.sum(output, axis=0), keras.ops.max(output, axis=0)
+
+    probe = kerascope.Probe(model, ["hidden", "out"], reduce=per_unit_sums)
+    x = rng.normal(size=(13, 6)).astype("float32")
+    acts = probe(x)
+    hidden = to_numpy(model.get_layer("hidden")(x))
+    np.testing.assert_allclose(acts["hidden"][0], hidden.sum(0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(acts["hidden"][1], hidden.max(0), rtol=1e-5)
+    assert acts.info["hidden"].shape == ((4,), (4,))
+    # A partial batch is never padded, so reductions see only real samples.
+    part = probe(x[:5])
+    np.testing.assert_allclose(part["hidden"][0], hidden[:5].sum(0), rtol=1e-5, atol=1e-5)

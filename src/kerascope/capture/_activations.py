@@ -41,11 +41,13 @@ class LayerInfo:
         """Whether the layer returns several arrays (a tuple or dict)."""
         return isinstance(self.dtype, (tuple, dict))
 
-    def _with_batch(self, batch: int) -> LayerInfo:
-        def fix(shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
-            return (batch, *shape[1:]) if shape and shape[0] is None else shape
-
-        return dataclasses.replace(self, shape=map_shapes(fix, self.shape))
+    def _describing(self, value: Any) -> LayerInfo:
+        """This info with the shape and dtype of the captured `value`."""
+        return dataclasses.replace(
+            self,
+            shape=_map_arrays(lambda a: tuple(a.shape), value),
+            dtype=_map_arrays(lambda a: str(a.dtype), value),
+        )
 
 
 class Activations(Mapping[str, Any]):
@@ -67,7 +69,7 @@ class Activations(Mapping[str, Any]):
 
     def __init__(self, arrays: Mapping[str, Any], info: Mapping[str, LayerInfo]) -> None:
         self._arrays = dict(arrays)
-        self._info = {key: info[key] for key in self._arrays}
+        self._info = {key: info[key]._describing(value) for key, value in self._arrays.items()}
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -104,10 +106,7 @@ class Activations(Mapping[str, Any]):
     def __repr__(self) -> str:
         rows = [("key", "layer", "shape", "dtype")]
         for key, info in self._info.items():
-            value = self._arrays[key]
-            shape = keras.tree.map_structure(lambda a: tuple(a.shape), value)
-            dtype = keras.tree.map_structure(lambda a: str(a.dtype), value)
-            rows.append((key, info.class_name, _fmt(shape), _fmt(dtype)))
+            rows.append((key, info.class_name, _fmt(info.shape), _fmt(info.dtype)))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [
             f"Activations({len(self)} layers, {_human_bytes(self.nbytes)})",
@@ -119,18 +118,12 @@ class Activations(Mapping[str, Any]):
         return "\n".join(lines)
 
 
-def is_shape(value: Any) -> bool:
-    """Whether `value` is one shape (a tuple of ints and Nones), not a structure."""
-    return isinstance(value, tuple) and all(d is None or isinstance(d, int) for d in value)
-
-
-def map_shapes(fn: Any, shapes: Any) -> Any:
-    """Applies `fn` to every shape in a structure of shapes."""
-    if is_shape(shapes):
-        return fn(shapes)
-    if isinstance(shapes, dict):
-        return {k: map_shapes(fn, v) for k, v in shapes.items()}
-    return tuple(map_shapes(fn, v) for v in shapes)
+def _map_arrays(fn: Any, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_map_arrays(fn, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _map_arrays(fn, v) for k, v in value.items()}
+    return None if value is None else fn(value)
 
 
 def _fmt(value: Any) -> str:

@@ -67,13 +67,11 @@ def capture(
     probe = _probe_for(model, layers, training)
     batches = data.as_batches(inputs, batch_size, probe.input_spec)
     collected: dict[str, list[Any]] = {key: [] for key in probe.keys}
-    samples = 0
     for batch, n in batches:
         for key, value in probe.run_batch(batch, n).items():
             collected[key].append(value)
-        samples += n
     arrays = {key: _concatenate(parts) for key, parts in collected.items()}
-    return probe._activations(arrays, samples)
+    return probe._activations(arrays)
 
 
 def _probe_for(model: Any, layers: LayerSelection, training: bool) -> Probe:

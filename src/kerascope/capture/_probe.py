@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
@@ -47,6 +47,11 @@ class Probe:
         input_spec: The model's inputs as a `keras.KerasTensor` (or a structure
             of them), for models whose input shape Keras does not record.
             Defaults to `None` (inferred from the model).
+        reduce: A function `(key, output) -> tensors` applied to each selected
+            output inside the compiled function, with `keras.ops`, so only its
+            result (e.g. per-channel sums) is copied to the host. The probe
+            then returns what it returns. Batches are not padded, so that
+            reductions never see padding. Defaults to `None` (the outputs).
 
     Raises:
         InputError: if `model` is not a built Keras model.
@@ -67,6 +72,7 @@ class Probe:
         *,
         training: bool = False,
         input_spec: Any = None,
+        reduce: Callable[[str, Any], Any] | None = None,
         _hold_model: bool = True,
     ) -> None:
         _check_model(model)
@@ -75,6 +81,7 @@ class Probe:
         # the ones `capture` caches must not.
         self._model = model if _hold_model else None
         self._training = bool(training)
+        self._reduce = reduce
         self._backend = backends.current()
         self._input_spec = _input_spec(model, input_spec)
         self._tree = layer_tree(model)
@@ -121,7 +128,7 @@ class Probe:
             CaptureError: if the forward pass fails.
         """
         batch, n = data.prepare_batch(x, self._input_spec)
-        return self._activations(self.run_batch(batch, n), n)
+        return self._activations(self.run_batch(batch, n))
 
     def run_batch(self, batch: Any, n: int) -> dict[str, Any]:
         """Runs a prepared numpy batch of `n` samples; returns key -> numpy outputs."""
@@ -149,8 +156,8 @@ class Probe:
             result[key] = as_numpy_tree(value)
         return result
 
-    def _activations(self, arrays: dict[str, Any], n: int) -> Activations:
-        return Activations(arrays, {k: info._with_batch(n) for k, info in self._info.items()})
+    def _activations(self, arrays: dict[str, Any]) -> Activations:
+        return Activations(arrays, self._info)
 
     # -- the forward pass -------------------------------------------------------
 
@@ -176,7 +183,10 @@ class Probe:
                 f"The forward pass did not call the layers for keys {sorted(missing)}, "
                 "although discovery did. Does the model's `call` branch on its inputs' values?"
             )
-        return recorder.outputs, seeds
+        outputs = recorder.outputs
+        if self._reduce is not None:
+            outputs = {key: self._reduce(key, value) for key, value in outputs.items()}
+        return outputs, seeds
 
     def _discover(self, model: Any) -> tuple[list[_Call], dict[Any, str]]:
         """One traced forward pass recording every layer call."""
@@ -229,7 +239,7 @@ class Probe:
 
     def _pad(self, batch: Any, n: int) -> Any:
         """On JAX, pads a batch to a compiled size, so no size compiles twice."""
-        if not self._backend.static_batch or self._training:
+        if not self._backend.static_batch or self._training or self._reduce is not None:
             return batch
         size = next((b for b in sorted(self._buckets) if b >= n), None)
         if size is None:
