@@ -87,8 +87,8 @@ class Probe:
         self._tree = layer_tree(model)
         calls, self._key_of = self._discover(model)
         self._keys = tuple(resolve(layers, [(c.key, c.layer) for c in calls]))
-        self._info = {c.key: c.info for c in calls if c.key in set(self._keys)}
         self._wanted = frozenset(self._keys)
+        self._info = {c.key: c.info for c in calls if c.key in self._wanted}
         self._variables = list(model.variables)
         self._seed_variables = (
             [v for v in self._variables if v.name == "seed_generator_state"]
