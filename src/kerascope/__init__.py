@@ -15,6 +15,8 @@ from kerascope.errors import (
     SelectionError,
     StoreError,
 )
+from kerascope.stats import LayerStats, Statistics, StatsAccumulator, StatsError, stats
+from kerascope.store import Store, StoredArray, open, record
 
 __version__ = "0.1.0"
 
@@ -24,9 +26,18 @@ __all__ = [
     "InputError",
     "KerascopeError",
     "LayerInfo",
+    "LayerStats",
     "Probe",
     "SelectionError",
+    "Statistics",
+    "StatsAccumulator",
+    "StatsError",
+    "Store",
     "StoreError",
+    "StoredArray",
     "__version__",
     "capture",
+    "open",
+    "record",
+    "stats",
 ]

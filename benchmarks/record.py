@@ -1,0 +1,145 @@
+"""Benchmark: memory and throughput of `kerascope.record` and `kerascope.stats`.
+
+A small CNN on `(16, 16, 3)` images (Conv2D 8 -> Conv2D 16 -> MaxPool ->
+Flatten -> Dense 10, about 20 KB of float32 activations per sample) is run
+over 1,024 and 8,192 samples, streamed as a generator of 32-sample batches
+(so the input never sits in memory and memory reflects the sink alone).
+Every measurement runs in a fresh subprocess, so each peak resident set size
+(`ru_maxrss`) is that run's own:
+
+- `predict`: `model.predict` over the same batches, the baseline.
+- `record`: `kerascope.record(model, data, path, stats=True)` to local disk
+  (the forward pass, the on-device statistics and the Zarr writes: the
+  disk-bound figure), with the bytes it wrote.
+- `stats`: `kerascope.stats(model, data)`.
+
+Run it once per backend, from the repository root:
+
+    KERAS_BACKEND=jax .venv/bin/python benchmarks/record.py
+    KERAS_BACKEND=torch .venv/bin/python benchmarks/record.py --samples 1024 8192
+
+The target: peak memory grows by less than 10% for 8x the samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+BATCH = 32
+SHAPE = (16, 16, 3)
+
+
+def build_model() -> Any:
+    import keras
+
+    keras.utils.set_random_seed(0)
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input(SHAPE),
+            layers.Conv2D(8, 3, activation="relu", name="conv1"),
+            layers.Conv2D(16, 3, activation="relu", name="conv2"),
+            layers.MaxPooling2D(name="pool"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(10, name="logits"),
+        ],
+        name="small_cnn",
+    )
+
+
+def batches(samples: int) -> Iterator[Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for start in range(0, samples, BATCH):
+        yield rng.normal(size=(min(BATCH, samples - start), *SHAPE)).astype("float32")
+
+
+def child(mode: str, samples: int, directory: str) -> dict[str, Any]:
+    """One measurement, in this (fresh) process."""
+    import kerascope
+
+    model = build_model()
+    path = Path(directory) / "acts.zarr"
+    # Warm up (compile) on one batch, outside the timed region.
+    if mode == "predict":
+        model.predict(next(batches(BATCH)), verbose=0)
+    elif mode == "record":
+        kerascope.record(model, batches(BATCH), path, progress=False, overwrite=True)
+    else:
+        kerascope.stats(model, batches(BATCH), progress=False)
+    start = time.perf_counter()
+    if mode == "predict":
+        for batch in batches(samples):
+            model.predict_on_batch(batch)
+    elif mode == "record":
+        kerascope.record(model, batches(samples), path, progress=False, overwrite=True)
+    else:
+        kerascope.stats(model, batches(samples), progress=False)
+    seconds = time.perf_counter() - start
+    written = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+    return {
+        "mode": mode,
+        "samples": samples,
+        "seconds": seconds,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "written_mib": written / 2**20 if mode == "record" else 0.0,
+    }
+
+
+def measure(mode: str, samples: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as directory:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(samples), directory],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=os.environ,
+        ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, nargs=2, default=[1024, 8192])
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        mode, samples, directory = args.child
+        print(json.dumps(child(mode, int(samples), directory)))
+        return
+    import keras
+
+    small, large = args.samples
+    rows = {(m, n): measure(m, n) for m in ("predict", "record", "stats") for n in (small, large)}
+    print(f"backend: {keras.backend.backend()}, batch {BATCH}, input {SHAPE}, CPU")
+    print()
+    print(
+        f"| run | peak RSS {small} (MiB) | peak RSS {large} (MiB) | growth | "
+        f"samples/s ({large}) | vs predict | written ({large}) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    base = large / rows[("predict", large)]["seconds"]
+    for mode in ("predict", "record", "stats"):
+        a, b = rows[(mode, small)], rows[(mode, large)]
+        speed = large / b["seconds"]
+        written = f"{b['written_mib']:.0f} MiB" if mode == "record" else "-"
+        print(
+            f"| {mode} | {a['peak_rss_mib']:.0f} | {b['peak_rss_mib']:.0f} | "
+            f"{100 * (b['peak_rss_mib'] / a['peak_rss_mib'] - 1):+.1f}% | {speed:,.0f} | "
+            f"{speed / base:.2f}x | {written} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

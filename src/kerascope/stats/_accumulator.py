@@ -1,0 +1,135 @@
+"""`StatsAccumulator`: per-batch device summaries in, running host statistics out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kerascope.capture import LayerInfo
+from kerascope.errors import InputError
+from kerascope.stats._errors import StatsError
+from kerascope.stats._moments import State
+from kerascope.stats._statistics import Statistics
+from kerascope.stats._summary import summarize_output
+
+__all__ = ["StatsAccumulator"]
+
+
+class StatsAccumulator:
+    """Accumulates streaming statistics of layer outputs, batch by batch.
+
+    `summarize` runs inside the compiled forward pass (pass it as a `Probe`'s
+    `reduce`) and turns each output into a few small tensors; `update` merges
+    their host copies into float64 running state with Chan's parallel
+    formulas; `result` returns `Statistics`. Memory does not grow with the
+    number of samples.
+
+    A layer with several outputs (a tuple, list or dict, e.g. an LSTM with
+    `return_state=True`) gets one entry per output, keyed `"key[0]"`,
+    `"key[1]"`, ... (or `"key[name]"` for a dict).
+
+    Args:
+        specs: Layer key -> `LayerInfo`, in execution order (`probe.specs`).
+        per_channel: Keep statistics per channel (the last axis) and per-unit
+            "active" counts. Defaults to `True`.
+        bins: Default number of histogram bins. Defaults to `64`.
+
+    Raises:
+        InputError: if `bins` is not a positive integer.
+
+    Example:
+
+    >>> acc = StatsAccumulator(specs)                        # doctest: +SKIP
+    >>> probe = kerascope.Probe(model, reduce=acc.summarize)  # doctest: +SKIP
+    >>> for key, summary in probe.run_batch(batch, n).items():  # doctest: +SKIP
+    ...     acc.update(key, summary)
+    >>> acc.result()["conv1"].mean                           # doctest: +SKIP
+    """
+
+    def __init__(
+        self, specs: Mapping[str, LayerInfo], *, per_channel: bool = True, bins: int = 64
+    ) -> None:
+        if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+            raise InputError(f"Expected bins to be a positive integer. Received: bins={bins!r}")
+        self._per_channel = bool(per_channel)
+        self._bins = bins
+        self._outputs = {key: _output_keys(key, info.dtype) for key, info in specs.items()}
+        self._class_names = {key: info.class_name for key, info in specs.items()}
+        self._states: dict[str, State] = {}
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The statistics keys, in order: one per layer output."""
+        return tuple(k for keys in self._outputs.values() for k in keys)
+
+    def summarize(self, key: str, output: Any) -> Any:
+        """Summarises one batch of `key`'s output on the device (traceable).
+
+        Args:
+            key: The layer key.
+            output: The layer's output tensor(s) for one batch.
+
+        Returns:
+            A structure of small tensors: a dict per output.
+        """
+        del key  # every layer is summarised the same way
+        return summarize_output(output, per_channel=self._per_channel)
+
+    def update(self, key: str, summary: Any) -> None:
+        """Merges the host (numpy) copy of one `summarize` result into the state.
+
+        Args:
+            key: The layer key.
+            summary: What `summarize` returned, as numpy arrays.
+
+        Raises:
+            StatsError: for an unknown key or a summary of another layout.
+        """
+        if key not in self._outputs:
+            raise StatsError(f"Expected one of the keys {list(self._outputs)}. Received: {key!r}")
+        names = self._outputs[key]
+        parts = _split(summary)
+        if len(parts) != len(names):
+            raise StatsError(
+                f"Expected a summary of {len(names)} outputs for key {key!r}. "
+                f"Received: {len(parts)}"
+            )
+        for name, part in zip(names, parts):
+            batch = State.from_summary(part)
+            current = self._states.get(name)
+            self._states[name] = (
+                batch if current is None else current.merge(batch, f" for key {name!r}")
+            )
+
+    def result(self) -> Statistics:
+        """The statistics of every batch so far (keys never updated are left out)."""
+        states = {
+            name: (self._class_names[key], self._states[name])
+            for key, names in self._outputs.items()
+            for name in names
+            if name in self._states
+        }
+        return Statistics(states, per_channel=self._per_channel, bins=self._bins)
+
+
+def _output_keys(key: str, dtype: Any) -> list[str]:
+    if isinstance(dtype, dict):
+        return [f"{key}[{name}]" for name in sorted(dtype)]
+    if isinstance(dtype, (list, tuple)):
+        return [f"{key}[{i}]" for i in range(len(dtype))]
+    return [key]
+
+
+def _split(summary: Any) -> list[Mapping[str, Any]]:
+    """One summary dict per output, in output order."""
+    if (
+        isinstance(summary, Mapping)
+        and "sketch" in summary
+        and not isinstance(summary["sketch"], Mapping)
+    ):
+        return [summary]
+    if isinstance(summary, Mapping):
+        return [part for name in sorted(summary) for part in _split(summary[name])]
+    if isinstance(summary, (list, tuple)):
+        return [part for value in summary for part in _split(value)]
+    raise StatsError(f"Expected a summary from `summarize`. Received: {type(summary).__name__}")

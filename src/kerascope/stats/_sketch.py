@@ -1,0 +1,111 @@
+"""A log-bucketed quantile sketch (DDSketch) with a fixed, static layout.
+
+Why this sketch: activations have no range known in advance, shards must merge
+exactly, and the per-batch work has to run inside a compiled forward pass with
+static shapes. A DDSketch (Masson et al., VLDB 2019) meets all three: a value
+`x` falls in bucket `i = ceil(log(|x|) / log(gamma))`, so counting is one
+element-wise index computation plus a fixed-length bincount on the device; two
+sketches merge by adding their counts (exact, associative, commutative); and
+every bucket's representative value is within `RELATIVE_ACCURACY` of every
+value in it, so any quantile read back is within that relative error of the
+true sample quantile. Reservoir samples do not merge exactly, t-digests and
+KLL sketches need data-dependent control flow, and fixed linear histograms
+need a range.
+
+Layout, one int array of `SIZE` counts in increasing order of value:
+`[negative buckets (most negative first) | exact zeros | positive buckets |
+non-finite]`. Magnitudes are clipped to `[MIN_MAGNITUDE, MAX_MAGNITUDE]`;
+values beyond keep their sign but are read back at the limit (then clamped to
+the exact min and max). NaN and ±Inf go to the last slot, which is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = ["RELATIVE_ACCURACY", "SIZE", "bucket_counts", "histogram", "quantile"]
+
+#: Every quantile is within this relative error of the sample quantile (for
+#: magnitudes inside `[MIN_MAGNITUDE, MAX_MAGNITUDE]`).
+RELATIVE_ACCURACY = 0.01
+GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+_LOG_GAMMA = math.log(GAMMA)
+MIN_MAGNITUDE = 1e-12
+MAX_MAGNITUDE = 1e12
+_LOW = math.floor(math.log(MIN_MAGNITUDE) / _LOG_GAMMA)
+_HIGH = math.ceil(math.log(MAX_MAGNITUDE) / _LOG_GAMMA)
+_PER_SIGN = _HIGH - _LOW + 1
+ZERO = _PER_SIGN  # the slot of exact zeros
+SIZE = 2 * _PER_SIGN + 2  # negatives, zero, positives, non-finite
+
+
+def bucket_counts(x: Any, finite: Any) -> Any:
+    """Counts a tensor's values per bucket, on the device (traceable).
+
+    Args:
+        x: A float tensor of any shape.
+        finite: `keras.ops.isfinite(x)`, computed once by the caller.
+
+    Returns:
+        An int32 tensor of shape `(SIZE,)`.
+    """
+    magnitude = keras.ops.log(keras.ops.abs(x)) * (1.0 / _LOG_GAMMA)
+    index = keras.ops.cast(keras.ops.clip(keras.ops.ceil(magnitude), _LOW, _HIGH), "int32")
+    index = index - _LOW
+    slot = keras.ops.where(x > 0, ZERO + 1 + index, ZERO - 1 - index)
+    slot = keras.ops.where(x == 0, ZERO, slot)
+    slot = keras.ops.reshape(keras.ops.where(finite, slot, SIZE - 1), (-1,))
+    if keras.backend.backend() == "jax":  # jnp.bincount has no static length
+        ones = keras.ops.ones_like(slot)
+        return keras.ops.segment_sum(ones, slot, num_segments=SIZE)
+    return keras.ops.cast(keras.ops.bincount(slot, minlength=SIZE), "int32")
+
+
+def _values() -> np.ndarray:
+    """The representative value of every slot but the last, increasing."""
+    exponents = np.arange(_LOW, _HIGH + 1, dtype=np.float64)
+    positive = 2.0 * GAMMA**exponents / (GAMMA + 1.0)
+    return np.concatenate([-positive[::-1], [0.0], positive])
+
+
+_VALUES = _values()
+
+
+def quantile(counts: np.ndarray, q: float, low: float, high: float) -> float:
+    """The `q`-quantile (method "lower": the value of rank `floor(q * (n - 1))`).
+
+    Args:
+        counts: Finite-value counts per slot, shape `(SIZE - 1,)`.
+        q: In `[0, 1]`.
+        low: The exact minimum, to clamp to.
+        high: The exact maximum, to clamp to.
+
+    Returns:
+        The estimate, or NaN when there are no finite values.
+    """
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan
+    rank = math.floor(q * (total - 1))
+    slot = int(np.searchsorted(np.cumsum(counts), rank, side="right"))
+    return float(np.clip(_VALUES[slot], low, high))
+
+
+def histogram(
+    counts: np.ndarray, bins: int, low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """`bins` equal-width bins over `[low, high]`, from the sketch's buckets.
+
+    Each bucket's count goes to the bin of its representative value (clamped
+    to `[low, high]`), so bin edges are as exact as the sketch: within
+    `RELATIVE_ACCURACY`. The counts add up to the number of finite values.
+    """
+    if not math.isfinite(low) or not math.isfinite(high):
+        return np.zeros(bins, np.int64), np.linspace(0.0, 1.0, bins + 1)
+    values = np.clip(_VALUES, low, high)
+    hist, edges = np.histogram(values, bins=bins, range=(low, high), weights=counts)
+    return np.rint(hist).astype(np.int64), edges

@@ -1,0 +1,120 @@
+"""Merging shards, JSON round trips, the table, the accumulator interface, errors."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from stats_oracle import assert_same_stats, check_stats
+
+import kerascope
+from kerascope.stats import merge
+
+layers = keras.layers
+
+
+@pytest.fixture
+def model():
+    inp = keras.Input((5, 3))
+    x = layers.Dense(4, activation="relu", name="hidden")(inp)
+    return keras.Model(inp, layers.Dense(2, name="out")(x))
+
+
+@pytest.fixture
+def x(rng):
+    return rng.normal(size=(90, 5, 3)).astype("float32")
+
+
+def test_merged_shards_equal_whole_data(model, x):
+    whole = kerascope.stats(model, x, batch_size=16, progress=False)
+    shards = [kerascope.stats(model, part, progress=False) for part in (x[:13], x[13:60], x[60:])]
+    assert_same_stats(merge(*shards), whole)
+    assert_same_stats(shards[0] | shards[1] | shards[2], whole)
+    assert_same_stats(shards[0].merge(shards[1]).merge(shards[2]), whole)
+    # Merging in another order gives the same statistics.
+    assert_same_stats(merge(shards[2], shards[0], shards[1]), whole)
+
+
+def test_json_round_trip_and_files(model, x, tmp_path):
+    stats = kerascope.stats(model, x, progress=False)
+    text = stats.to_json()
+    assert "NaN" not in text
+    assert "Infinity" not in text
+    assert_same_stats(kerascope.Statistics.from_json(text), stats, rtol=0)
+    stats.save(tmp_path / "stats.json")
+    assert_same_stats(kerascope.Statistics.load(tmp_path / "stats.json"), stats, rtol=0)
+
+
+def test_json_keeps_non_finite_values():
+    inp = keras.Input((2,))
+    model = keras.Model(inp, layers.Lambda(lambda t: t / 0.0, name="div")(inp))
+    stats = kerascope.stats(model, np.array([[1.0, 0.0], [-1.0, 0.0]], "float32"), progress=False)
+    loaded = kerascope.Statistics.from_json(stats.to_json())["div"]
+    assert loaded.count == 0
+    assert loaded.inf_fraction == 0.5
+    assert loaded.nan_fraction == 0.5
+    assert loaded.min == np.inf
+    assert np.isnan(loaded.mean)
+
+
+def test_accumulator_with_a_probe(model, x):
+    """The interface the store uses: a Probe reducing with `summarize`."""
+    probe = kerascope.Probe(model, layers="hidden", reduce=lambda k, o: acc.summarize(k, o))
+    acc = kerascope.StatsAccumulator(probe.specs, bins=10)
+    for batch, n in kerascope.data.as_batches(x, 32, probe.input_spec):
+        for key, summary in probe.run_batch(batch, n).items():
+            acc.update(key, summary)
+    result = acc.result()
+    assert acc.keys == ("hidden",)
+    check_stats(result["hidden"], kerascope.capture(model, x)["hidden"])
+    assert result["hidden"].histogram()[0].shape == (10,)
+    assert result["hidden"].histogram(bins=3)[0].shape == (3,)
+
+
+def test_repr_is_a_table(model, x):
+    text = repr(kerascope.stats(model, x, progress=False))
+    assert text.startswith("Statistics(2 layers, per_channel=True)")
+    lines = text.splitlines()
+    assert lines[1].split() == [
+        "key", "class", "count", "mean", "std", "min", "max", "zeros", "nan", "p50"
+    ]  # fmt: skip
+    assert lines[2].split()[:3] == ["hidden", "Dense", "1,800"]
+
+
+def test_merging_different_layers_raises(model, x):
+    a = kerascope.stats(model, x, layers="hidden", progress=False)
+    b = kerascope.stats(model, x, layers="out", progress=False)
+    with pytest.raises(kerascope.StatsError, match=r"same layers.*Received"):
+        a.merge(b)
+    c = kerascope.stats(model, x, layers="hidden", per_channel=False, progress=False)
+    with pytest.raises(kerascope.StatsError, match="per_channel"):
+        _ = a | c
+    with pytest.raises(kerascope.StatsError, match="at least one"):
+        merge()
+    assert issubclass(kerascope.StatsError, kerascope.KerascopeError)
+
+
+def test_bad_arguments_and_text_raise(model, x):
+    stats = kerascope.stats(model, x, progress=False)
+    with pytest.raises(kerascope.StatsError, match=r"q=1\.5"):
+        stats["hidden"].quantile(1.5)
+    with pytest.raises(kerascope.SelectionError, match="hiden"):
+        stats["hiden"]
+    with pytest.raises(kerascope.InputError, match="bins=0"):
+        kerascope.stats(model, x, bins=0, progress=False)
+    with pytest.raises(kerascope.StatsError, match="format"):
+        kerascope.Statistics.from_json('{"layers": []}')
+    with pytest.raises(kerascope.StatsError, match="JSON"):
+        kerascope.Statistics.from_json("not json")
+
+
+def test_progress_bar_on_and_off(model, x, capsys):
+    kerascope.stats(model, x, progress=False)
+    assert capsys.readouterr().err == ""
+    assert len(kerascope.stats(model, x, progress=True)) == 2
+
+
+def test_streams_batches_from_a_generator(model, x):
+    batches = (x[i : i + 20] for i in range(0, len(x), 20))
+    streamed = kerascope.stats(model, batches, progress=False)
+    assert_same_stats(streamed, kerascope.stats(model, x, progress=False))
