@@ -60,14 +60,18 @@ def test_stream_nested_outputs_and_a_selection(tmp_path):
     model = models.build_model(nested=True)
     x = models.inputs(20)
     layers = ["encoder/conv", "shared:1", "split"]
-    store = kerascope.record(
-        model, models.batches(x, 6), tmp_path / "s", layers, stats=False, progress=False
-    )
+    store = kerascope.record(model, models.batches(x, 6), tmp_path / "s", layers, progress=False)
     acts = kerascope.capture(model, x, layers)
     assert list(store) == layers
-    assert (store.samples, store.complete, store.statistics) == (20, True, None)
+    assert (store.samples, store.complete) == (20, True)
     for key in layers:
         assert_tree_close(read_all(store[key]), acts[key], key)
+    # Nested outputs get one statistics entry per array.
+    first, rest = acts["split"]
+    np.testing.assert_allclose(
+        store.statistics["split[1][double]"].mean, rest["double"].mean(), rtol=1e-5
+    )
+    assert store.statistics["split[0]"].count == first.size
     first, rest = store["split"]
     assert first.shape == (20, 2)
     assert set(rest) == {"double", "tail"}
@@ -190,3 +194,20 @@ def test_progress_bar_is_optional(model, x, tmp_path, capsys):
     assert capsys.readouterr().err == ""
     kerascope.record(model, x, tmp_path / "loud", stats=False, progress=True)
     assert "recording" in capsys.readouterr().err
+
+
+def test_commits_are_batched_in_time_and_the_end_commits_all(model, x, tmp_path, monkeypatch):
+    from kerascope.store import _record, _writer
+
+    commits = []
+    commit = _writer.StoreWriter.commit
+    monkeypatch.setattr(_record, "COMMIT_SECONDS", 3600.0)
+    monkeypatch.setattr(
+        _writer.StoreWriter, "commit", lambda self, s: (commits.append(1), commit(self, s))
+    )
+    store = kerascope.record(model, x, tmp_path / "s", batch_size=8, progress=False)
+    assert commits == []  # no batch waited an hour; `finish` committed everything
+    assert (store.samples, store.complete) == (len(x), True)
+    np.testing.assert_allclose(
+        store.statistics["pool"].mean, kerascope.capture(model, x, "pool")["pool"].mean(), rtol=1e-5
+    )

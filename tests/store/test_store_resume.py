@@ -30,16 +30,17 @@ CHILD = textwrap.dedent(
     import numpy as np
     import kerascope
     import store_models as models
-    from kerascope.store import _writer
+    from kerascope.store import _record, _writer
 
     commit = _writer.StoreWriter.commit
 
-    def commit_then_hang(self, n, statistics):
+    def commit_then_hang(self, statistics):
         if self.samples == 24:
             pathlib.Path({ready!r}).write_text("written, not committed")
             time.sleep(600)
-        commit(self, n, statistics)
+        commit(self, statistics)
 
+    _record.COMMIT_SECONDS = 0.0  # commit every batch
     _writer.StoreWriter.commit = commit_then_hang
     model = models.build_model()
     model.load_weights({weights!r})

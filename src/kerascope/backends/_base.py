@@ -21,6 +21,11 @@ class Backend(Protocol):
     #: padded to a few bucket sizes (JAX).
     static_batch: bool
 
+    @property
+    def accelerated(self) -> bool:
+        """Whether Keras computes on an accelerator (GPU/TPU) rather than the CPU."""
+        ...
+
     def compile(
         self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
     ) -> Callable[[Any], Any]:

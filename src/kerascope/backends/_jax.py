@@ -15,6 +15,10 @@ class JaxBackend:
     name = "jax"
     static_batch = True
 
+    @property
+    def accelerated(self) -> bool:
+        return jax.default_backend() != "cpu"
+
     def compile(
         self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
     ) -> Callable[[Any], Any]:

@@ -16,6 +16,10 @@ class TensorFlowBackend:
     name = "tensorflow"
     static_batch = False
 
+    @property
+    def accelerated(self) -> bool:
+        return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+
     def compile(
         self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
     ) -> Callable[[Any], Any]:

@@ -16,6 +16,12 @@ class TorchBackend:
     name = "torch"
     static_batch = False
 
+    @property
+    def accelerated(self) -> bool:
+        # Keras puts torch tensors on its default device: CUDA or MPS when present.
+        device = keras.ops.convert_to_tensor(0.0).device
+        return bool(device.type != "cpu")
+
     def compile(
         self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
     ) -> Callable[[Any], Any]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 
 from kerascope import data
 from kerascope.capture._activations import Activations
-from kerascope.capture._probe import Probe
+from kerascope.capture._cache import cached_probe
 from kerascope.select import LayerSelection
 
 __all__ = ["capture"]
-
-# model -> {(selection, training): Probe}. Keyed weakly, and the cached probes
-# hold their model weakly, so the cache never keeps a model alive.
-_probes: weakref.WeakKeyDictionary[Any, dict[Hashable, Probe]] = weakref.WeakKeyDictionary()
 
 
 def capture(
@@ -64,7 +58,7 @@ def capture(
       conv1  Conv2D  (64, 26, 26, 8)    float32
       conv2  Conv2D  (64, 11, 11, 16)   float32
     """
-    probe = _probe_for(model, layers, training)
+    probe = cached_probe(model, layers, training=training)
     batches = data.as_batches(inputs, batch_size, probe.input_spec)
     collected: dict[str, list[Any]] = {key: [] for key in probe.keys}
     for batch, n in batches:
@@ -72,37 +66,6 @@ def capture(
             collected[key].append(value)
     arrays = {key: _concatenate(parts) for key, parts in collected.items()}
     return probe._activations(arrays)
-
-
-def _probe_for(model: Any, layers: LayerSelection, training: bool) -> Probe:
-    cache_key = _hashable(layers)
-    if cache_key is None:
-        return Probe(model, layers, training=training)
-    try:
-        per_model = _probes.setdefault(model, {})
-    except TypeError:  # not weak-referenceable: not a Keras model; Probe says so.
-        return Probe(model, layers, training=training)
-    key = (cache_key, bool(training), _structure_token(model))
-    probe = per_model.get(key)
-    if probe is None:
-        probe = per_model[key] = Probe(model, layers, training=training, _hold_model=False)
-    return probe
-
-
-def _hashable(layers: LayerSelection) -> Hashable | None:
-    if isinstance(layers, list):
-        layers = tuple(layers)
-    try:
-        hash(layers)
-    except TypeError:
-        return None
-    return layers  # type: ignore[return-value]
-
-
-def _structure_token(model: Any) -> tuple[int, ...]:
-    """Changes when layers are added to or removed from the model."""
-    layers = getattr(model, "layers", None) or []
-    return tuple(id(layer) for layer in layers)
 
 
 def _concatenate(parts: list[Any]) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from kerascope.capture import LayerInfo
 from kerascope.errors import InputError
 from kerascope.stats._errors import StatsError
+from kerascope.stats._host import summarize_arrays
 from kerascope.stats._moments import State
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
@@ -75,6 +76,35 @@ class StatsAccumulator:
         del key  # every layer is summarised the same way
         return summarize_output(output, per_channel=self._per_channel)
 
+    def resume(self, statistics: Statistics) -> None:
+        """Continues from `statistics` (e.g. a store's committed ones).
+
+        Later batches merge into them in the same order as they would have in
+        an uninterrupted run, so the result is the same.
+
+        Raises:
+            StatsError: if `statistics` has other keys or another `per_channel`.
+        """
+        if statistics.per_channel != self._per_channel or list(statistics) != list(self.keys):
+            raise StatsError(
+                f"Expected statistics of the keys {list(self.keys)} with "
+                f"per_channel={self._per_channel}. Received: keys {list(statistics)} with "
+                f"per_channel={statistics.per_channel}"
+            )
+        self._states = {name: state for name, (_, state) in statistics._states.items()}
+
+    def add(self, key: str, output: Any) -> None:
+        """Summarises one batch of `key`'s host output with numpy and merges it.
+
+        The CPU path: the same statistics as `summarize` then `update`.
+
+        Args:
+            key: The layer key.
+            output: The layer's output for one batch: a numpy array, or a
+                tuple/dict of them.
+        """
+        self.update(key, summarize_arrays(output, per_channel=self._per_channel))
+
     def update(self, key: str, summary: Any) -> None:
         """Merges the host (numpy) copy of one `summarize` result into the state.
 
@@ -113,10 +143,11 @@ class StatsAccumulator:
 
 
 def _output_keys(key: str, dtype: Any) -> list[str]:
+    """One statistics key per output, flattened like `_split`: `key[0]`, `key[1][name]`."""
     if isinstance(dtype, dict):
-        return [f"{key}[{name}]" for name in sorted(dtype)]
+        return [k for name in sorted(dtype) for k in _output_keys(f"{key}[{name}]", dtype[name])]
     if isinstance(dtype, (list, tuple)):
-        return [f"{key}[{i}]" for i in range(len(dtype))]
+        return [k for i, part in enumerate(dtype) for k in _output_keys(f"{key}[{i}]", part)]
     return [key]
 
 

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import functools
-import weakref
-from collections.abc import Hashable
 from typing import Any
 
+from kerascope import backends
 from kerascope import data as data_module
 from kerascope._progress import ProgressBar
-from kerascope.capture import Probe
+from kerascope.capture import cached_probe
 from kerascope.select import LayerSelection
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
 
 __all__ = ["stats"]
-
-# model -> {(selection, training, per_channel): Probe}. Weak both ways, like
-# `capture`'s cache: repeated calls reuse the compiled summary function.
-_probes: weakref.WeakKeyDictionary[Any, dict[Hashable, Probe]] = weakref.WeakKeyDictionary()
 
 
 def stats(
@@ -35,9 +30,10 @@ def stats(
 ) -> Statistics:
     """Computes activation statistics of a model's layers over a dataset, in one pass.
 
-    Each batch's outputs are summarised on the device inside the compiled
-    forward pass (with `keras.ops`), so only small arrays reach the host, and
-    memory does not grow with the number of samples. Per layer (and per
+    Each batch's outputs are summarised as they come, so memory does not grow
+    with the number of samples: on a GPU or TPU inside the compiled forward
+    pass (with `keras.ops`, so only small arrays reach the host), on a CPU with
+    numpy on the host copy, which measured faster there. Per layer (and per
     channel, the last axis): count, mean, std, min, max, fractions of zeros,
     NaN and ±Inf, a histogram, quantiles to 1% relative error, and per-unit
     "active" sample counts.
@@ -71,40 +67,28 @@ def stats(
     >>> s["conv1"].p99, s["conv1"].active_count.min()       # doctest: +SKIP
     (2.31, 0)
     """
-    probe = _probe_for(model, layers, training, per_channel)
+    on_device = backends.current().accelerated
+    if on_device:
+        probe = cached_probe(
+            model,
+            layers,
+            training=training,
+            reduce=functools.partial(_summarize, per_channel=bool(per_channel)),
+            reduce_id=("kerascope.stats", bool(per_channel)),
+        )
+    else:
+        probe = cached_probe(model, layers, training=training)
     accumulator = StatsAccumulator(probe.specs, per_channel=per_channel, bins=bins)
+    update = accumulator.update if on_device else accumulator.add
     batches = data_module.as_batches(data, batch_size, probe.input_spec)
     with ProgressBar(progress, "statistics", total=batches.total) as bar:
         for batch, n in batches:
-            for key, summary in probe.run_batch(batch, n).items():
-                accumulator.update(key, summary)
+            for key, value in probe.run_batch(batch, n).items():
+                update(key, value)
             bar.advance(n)
     return accumulator.result()
-
-
-def _probe_for(model: Any, layers: LayerSelection, training: bool, per_channel: bool) -> Probe:
-    # The summary depends only on `per_channel`, not on an accumulator's
-    # state, so one compiled probe serves every call.
-    reduce = functools.partial(_summarize, per_channel=bool(per_channel))
-    selection = tuple(layers) if isinstance(layers, list) else layers
-    try:
-        hash(selection)
-        per_model = _probes.setdefault(model, {})
-    except TypeError:  # an unhashable selection, or not a Keras model (Probe says so)
-        return Probe(model, layers, training=training, reduce=reduce)
-    key = (selection, bool(training), bool(per_channel), _structure_token(model))
-    probe = per_model.get(key)
-    if probe is None:
-        probe = Probe(model, layers, training=training, reduce=reduce, _hold_model=False)
-        per_model[key] = probe
-    return probe
 
 
 def _summarize(key: str, output: Any, *, per_channel: bool) -> Any:
     del key
     return summarize_output(output, per_channel=per_channel)
-
-
-def _structure_token(model: Any) -> tuple[int, ...]:
-    """Changes when layers are added to or removed from the model."""
-    return tuple(id(layer) for layer in getattr(model, "layers", None) or [])

@@ -6,8 +6,8 @@ import datetime
 import json
 import os
 import shutil
-import weakref
-from collections.abc import Callable, Hashable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,17 @@ import numpy as np
 
 from kerascope import data as data_lib
 from kerascope._progress import ProgressBar
-from kerascope.capture import Probe
+from kerascope.capture import Probe, cached_probe
 from kerascope.errors import InputError, StoreError
 from kerascope.select import LayerSelection
 from kerascope.store import _layout
 from kerascope.store._reader import Store, open_store
 from kerascope.store._writer import StoreWriter, writing
 
-__all__ = ["record"]
+__all__ = ["COMMIT_SECONDS", "record"]
+
+#: The longest time between two commits; a crash loses at most this much work.
+COMMIT_SECONDS = 1.0
 
 
 def record(
@@ -104,77 +107,51 @@ def record(
         )
     _layout.import_zarr()
 
-    probe = _probe_for(model, layers, stats)
+    probe = cached_probe(model, layers)
     batches = data_lib.as_batches(data, batch_size, probe.input_spec)
 
     writer: StoreWriter | None = None
-    running: Any = None  # the committed samples' Statistics
+    accumulator = _stats_accumulator(probe.specs) if stats else None
     if resume and state == "store":
         writer = StoreWriter.reopen(path, cast)
         _check_resumable(writer.meta, path, probe.keys, batch_size, dtype, stats)
         commit = _layout.read_commit(path) or {}
         if commit.get("complete"):
             return _finished(path, writer.samples, batches.total)
-        if stats and commit.get("statistics"):
+        if accumulator is not None and commit.get("statistics"):
             from kerascope.stats import Statistics
 
-            running = Statistics.from_dict(commit["statistics"])
+            accumulator.resume(Statistics.from_dict(commit["statistics"]))
     done = writer.samples if writer is not None else 0
 
+    def statistics() -> dict[str, Any] | None:
+        return None if accumulator is None else accumulator.result().to_dict()
+
+    last_commit = time.monotonic()
     with ProgressBar(progress, "recording", total=batches.total) as bar:
         bar.advance(done)
         for batch, n in _skip(batches, done, batches.total, path):
             outputs = probe.run_batch(batch, n)
-            if stats:
-                # Per-batch statistics merged into the running ones: the same
-                # sequence of merges whether or not the recording was resumed.
-                batch_stats = _stats_accumulator(probe.specs)
-                for key, (_, summary) in outputs.items():
-                    batch_stats.update(key, summary)
-                merged = batch_stats.result()
-                running = merged if running is None else running.merge(merged)
-                outputs = {key: raw for key, (raw, _) in outputs.items()}
             if writer is None:
                 meta = _metadata(model, probe, outputs, batch_size, dtype, stats, cast)
                 if state in ("store", "partial"):
                     _remove(path)
                 writer = StoreWriter.create(path, meta, batches.total or 0, batch_size, cast)
             writer.write(outputs, n)
-            writer.commit(n, running.to_dict() if running is not None else None)
+            if accumulator is not None:
+                for key, value in outputs.items():
+                    accumulator.add(key, value)
+            # Batches become visible in commits, at most every COMMIT_SECONDS:
+            # a crash loses at most that much work, and fast models do not
+            # spend their time serialising statistics.
+            if time.monotonic() - last_commit >= COMMIT_SECONDS:
+                writer.commit(statistics())
+                last_commit = time.monotonic()
             bar.advance(n)
     if writer is None:  # unreachable: as_batches refuses empty data
         raise InputError("Expected at least one sample. Received: empty data")
-    writer.finish(running.to_dict() if running is not None else None)
+    writer.finish(statistics())
     return open_store(path)
-
-
-# model -> {(selection, stats, structure): Probe}. Weak both ways,
-# like `capture`'s cache: recording again reuses the compiled forward pass.
-_probes: weakref.WeakKeyDictionary[Any, dict[Hashable, Probe]] = weakref.WeakKeyDictionary()
-
-
-def _probe_for(model: Any, layers: LayerSelection, stats: bool) -> Probe:
-    """A Probe returning `(output, summary)` per key with stats, else outputs."""
-    selection = tuple(layers) if isinstance(layers, list) else layers
-    structure = tuple(id(layer) for layer in getattr(model, "layers", None) or [])
-    try:
-        hash(selection)
-        per_model = _probes.setdefault(model, {})
-    except TypeError:  # unhashable selection, or not a Keras model (Probe says so)
-        return _make_probe(model, layers, stats, hold=True)
-    key = (selection, bool(stats), structure)
-    if key not in per_model:
-        per_model[key] = _make_probe(model, layers, stats, hold=False)
-    return per_model[key]
-
-
-def _make_probe(model: Any, layers: LayerSelection, stats: bool, hold: bool) -> Probe:
-    summarizer: list[Any] = []  # filled once the probe knows its specs
-    reduce = (lambda key, out: (out, summarizer[0].summarize(key, out))) if stats else None
-    probe = Probe(model, layers, reduce=reduce, _hold_model=hold)
-    if stats:
-        summarizer.append(_stats_accumulator(probe.specs))
-    return probe
 
 
 def _stats_accumulator(specs: Any) -> Any:

@@ -59,7 +59,8 @@ class StoreWriter:
     ) -> None:
         self.path = path
         self.meta = meta
-        self.samples = samples
+        self.samples = samples  # committed: what readers see
+        self.written = samples  # written, committed or not
         self._cast = cast
         self._layers = {layer["key"]: layer for layer in meta["layers"]}
         self._arrays: dict[str, Any] = {}
@@ -128,8 +129,8 @@ class StoreWriter:
             return cls(path, group, meta, commit["samples"], cast)
 
     def write(self, outputs: dict[str, Any], n: int) -> None:
-        """Writes one batch of `n` samples after the committed ones (uncommitted)."""
-        end = self.samples + n
+        """Writes one batch of `n` samples after the written ones (uncommitted)."""
+        end = self.written + n
         with writing(self.path, self.samples):
             if end > self._capacity:
                 self._resize(max(end, 2 * self._capacity))
@@ -137,6 +138,7 @@ class StoreWriter:
                 for display, array in _layout.iter_leaves(value, key):
                     if array is not None:
                         self._write_leaf(display, array, n, end)
+        self.written = end
 
     def _write_leaf(self, display: str, array: np.ndarray, n: int, end: int) -> None:
         target = self._arrays.get(_layout.array_name(display))
@@ -150,24 +152,25 @@ class StoreWriter:
                 f"Expected {display!r} of shape ({n}, {', '.join(map(str, target.shape[1:]))}) "
                 f"to store it. Received: shape {tuple(array.shape)}"
             )
-        target[self.samples : end] = array.astype(self._cast(array.dtype), copy=False)
+        target[self.written : end] = array.astype(self._cast(array.dtype), copy=False)
 
     def _resize(self, capacity: int) -> None:
         for array in self._arrays.values():
             array.resize((capacity, *array.shape[1:]))
         self._capacity = capacity
 
-    def commit(self, n: int, statistics: dict[str, Any] | None) -> None:
-        """Makes the batch just written visible: `samples += n`."""
+    def commit(self, statistics: dict[str, Any] | None) -> None:
+        """Makes every batch written so far visible, with their statistics."""
         with writing(self.path, self.samples):
             _layout.write_commit(
                 self.path,
-                {"samples": self.samples + n, "complete": False, "statistics": statistics},
+                {"samples": self.written, "complete": False, "statistics": statistics},
             )
-        self.samples += n
+        self.samples = self.written
 
     def finish(self, statistics: dict[str, Any] | None) -> None:
         """Trims the arrays to the samples recorded and marks the store complete."""
+        self.samples = self.written
         with writing(self.path, self.samples):
             if self._capacity != self.samples:
                 self._resize(self.samples)
