@@ -16,9 +16,13 @@ from kerascope.errors import (
     StoreError,
 )
 from kerascope.stats import LayerStats, Statistics, StatsAccumulator, StatsError, stats
-from kerascope.store import Store, StoredArray, open, record
+from kerascope.store import Store, StoredArray, record
+from kerascope.store import open as open  # re-exported, but not in __all__ (see below)
 
 __version__ = "0.1.0"
+
+# `kerascope.open(path)` opens a store; it is left out of `__all__` so that
+# `from kerascope import *` never shadows the built-in `open`.
 
 __all__ = [
     "Activations",
@@ -37,7 +41,6 @@ __all__ = [
     "StoredArray",
     "__version__",
     "capture",
-    "open",
     "record",
     "stats",
 ]

@@ -7,7 +7,14 @@ received.
 
 from __future__ import annotations
 
-__all__ = ["CaptureError", "InputError", "KerascopeError", "SelectionError", "StoreError"]
+__all__ = [
+    "CaptureError",
+    "InputError",
+    "KerascopeError",
+    "SelectionError",
+    "StatsError",
+    "StoreError",
+]
 
 
 class KerascopeError(Exception):
@@ -35,3 +42,7 @@ class CaptureError(KerascopeError, RuntimeError):
 
 class StoreError(KerascopeError, OSError):
     """An activation store cannot be created, written or read."""
+
+
+class StatsError(KerascopeError, ValueError):
+    """Statistics of different layers or layouts were merged, or a file is not statistics."""

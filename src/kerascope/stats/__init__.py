@@ -9,9 +9,9 @@ Statistics(7 layers, per_channel=True)
   ...
 """
 
+from kerascope.errors import StatsError
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._api import stats
-from kerascope.stats._errors import StatsError
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._sketch import RELATIVE_ACCURACY
 from kerascope.stats._statistics import Statistics, merge

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kerascope.capture import LayerInfo
-from kerascope.errors import InputError
-from kerascope.stats._errors import StatsError
+from kerascope.errors import InputError, StatsError
 from kerascope.stats._host import summarize_arrays
 from kerascope.stats._moments import State
 from kerascope.stats._statistics import Statistics

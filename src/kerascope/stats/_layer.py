@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from kerascope.errors import StatsError
 from kerascope.stats import _sketch
-from kerascope.stats._errors import StatsError
 from kerascope.stats._moments import State
 
 __all__ = ["LayerStats"]

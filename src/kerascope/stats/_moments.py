@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from kerascope.errors import StatsError
 from kerascope.stats import _sketch
-from kerascope.stats._errors import StatsError
 
 __all__ = ["State"]
 

@@ -7,8 +7,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kerascope.errors import SelectionError
-from kerascope.stats._errors import StatsError
+from kerascope.errors import SelectionError, StatsError
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._moments import State
 from kerascope.stats._table import table
