@@ -9,9 +9,12 @@ Every measurement runs in a fresh subprocess, so each peak resident set size
 
 - `predict`: `model.predict` over the same batches, the baseline.
 - `record`: `kerascope.record(model, data, path, stats=True)` to local disk
-  (the forward pass, the on-device statistics and the Zarr writes: the
-  disk-bound figure), with the bytes it wrote.
+  (the forward pass, the statistics and the Zarr writes: the disk-bound
+  figure), with the bytes it wrote.
 - `stats`: `kerascope.stats(model, data)`.
+
+Rounds are interleaved (every mode and size once per round) and the table
+gives medians; throughput ratios compare with `predict` from the same rounds.
 
 Run it once per backend, from the repository root:
 
@@ -80,8 +83,7 @@ def child(mode: str, samples: int, directory: str) -> dict[str, Any]:
         kerascope.stats(model, batches(BATCH), progress=False)
     start = time.perf_counter()
     if mode == "predict":
-        for batch in batches(samples):
-            model.predict_on_batch(batch)
+        model.predict(batches(samples), verbose=0)
     elif mode == "record":
         kerascope.record(model, batches(samples), path, progress=False, overwrite=True)
     else:
@@ -112,6 +114,7 @@ def measure(mode: str, samples: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, nargs=2, default=[1024, 8192])
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -121,8 +124,16 @@ def main() -> None:
     import keras
 
     small, large = args.samples
-    rows = {(m, n): measure(m, n) for m in ("predict", "record", "stats") for n in (small, large)}
-    print(f"backend: {keras.backend.backend()}, batch {BATCH}, input {SHAPE}, CPU")
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for _ in range(args.rounds):
+        for m in ("predict", "record", "stats"):
+            for n in (small, large):
+                runs.setdefault((m, n), []).append(measure(m, n))
+    rows = {key: _median_run(value) for key, value in runs.items()}
+    print(
+        f"backend: {keras.backend.backend()}, batch {BATCH}, input {SHAPE}, CPU, "
+        f"median of {args.rounds} interleaved rounds"
+    )
     print()
     print(
         f"| run | peak RSS {small} (MiB) | peak RSS {large} (MiB) | growth | "
@@ -139,6 +150,14 @@ def main() -> None:
             f"{100 * (b['peak_rss_mib'] / a['peak_rss_mib'] - 1):+.1f}% | {speed:,.0f} | "
             f"{speed / base:.2f}x | {written} |"
         )
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median time, with the median peak RSS of all runs."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    median = dict(ordered[len(ordered) // 2])
+    median["peak_rss_mib"] = sorted(r["peak_rss_mib"] for r in runs)[len(runs) // 2]
+    return median
 
 
 if __name__ == "__main__":

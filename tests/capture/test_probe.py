@@ -123,3 +123,15 @@ def test_reduce_runs_inside_the_compiled_function(model, rng):
     # A partial batch is never padded, so reductions see only real samples.
     part = probe(x[:5])
     np.testing.assert_allclose(part["hidden"][0], hidden[:5].sum(0), rtol=1e-5, atol=1e-5)
+
+
+def test_capture_reuses_its_compiled_probe(model, rng):
+    counter = model.get_layer("counter")
+    x = rng.normal(size=(4, 6)).astype("float32")
+    kerascope.capture(model, x)  # discovers, compiles and runs
+    before = counter.count
+    kerascope.capture(model, x)
+    kerascope.capture(model, x, layers=None)
+    # A compiled probe runs no Python; torch's eager one runs `call` once a
+    # capture. Rebuilding the probe would trace the model again each time.
+    assert counter.count - before <= 2
