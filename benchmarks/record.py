@@ -83,7 +83,8 @@ def child(mode: str, samples: int, directory: str) -> dict[str, Any]:
         kerascope.stats(model, batches(BATCH), progress=False)
     start = time.perf_counter()
     if mode == "predict":
-        model.predict(batches(samples), verbose=0)
+        # Keras wants generators to yield tuples: `(x,)`.
+        model.predict(((batch,) for batch in batches(samples)), verbose=0)
     elif mode == "record":
         kerascope.record(model, batches(samples), path, progress=False, overwrite=True)
     else:

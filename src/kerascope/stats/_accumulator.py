@@ -95,7 +95,10 @@ class StatsAccumulator:
     def add(self, key: str, output: Any) -> None:
         """Summarises one batch of `key`'s host output with numpy and merges it.
 
-        The CPU path: the same statistics as `summarize` then `update`.
+        The CPU path: the same statistics as `summarize` then `update`. Each
+        batch is summarised on its own, so the result depends only on the
+        batches, never on when a caller asks for it (a resumed recording's
+        statistics equal an uninterrupted one's, bit for bit).
 
         Args:
             key: The layer key.

@@ -9,6 +9,7 @@ from kerascope import backends
 from kerascope import data as data_module
 from kerascope._progress import ProgressBar
 from kerascope.capture import cached_probe
+from kerascope.capture._prefetch import run_ahead
 from kerascope.select import LayerSelection
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._statistics import Statistics
@@ -82,8 +83,8 @@ def stats(
     update = accumulator.update if on_device else accumulator.add
     batches = data_module.as_batches(data, batch_size, probe.input_spec)
     with ProgressBar(progress, "statistics", total=batches.total) as bar:
-        for batch, n in batches:
-            for key, value in probe.run_batch(batch, n).items():
+        for outputs, n in run_ahead(probe, batches):
+            for key, value in outputs.items():
                 update(key, value)
             bar.advance(n)
     return accumulator.result()

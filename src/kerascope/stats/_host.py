@@ -12,6 +12,7 @@ the transfer of the full activations, so `stats` picks that path there.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -46,28 +47,32 @@ def _summarize(x: np.ndarray, per_channel: bool) -> dict[str, Any]:
     samples = x.shape[0] if x.ndim else 1
     channels = x.shape[-1] if per_channel and x.ndim > 1 else 1
     by_sample = x.reshape(samples, -1, channels)  # (samples, elements, channels)
-    flat = by_sample.reshape(-1, channels)
+    # Channel-major: numpy reduces contiguous rows ~10x faster than the few,
+    # strided columns of a channels-last array; one transposed copy pays off.
+    rows = np.ascontiguousarray(by_sample.transpose(2, 0, 1))  # (channels, samples, elements)
+    flat = rows.reshape(channels, -1)
     with np.errstate(invalid="ignore", over="ignore"):
-        total = flat.sum(axis=0)  # NaN or Inf here iff the batch has any (or overflows)
+        total = flat.sum(axis=1)  # NaN or Inf here iff the batch has any (or overflows)
     if not np.isfinite(total).all():
         return _summarize_with_nonfinite(by_sample)
-    count = np.full(channels, flat.shape[0], np.int64)
-    shift = total / max(flat.shape[0], 1)
-    deviation = flat - shift
-    sample_max = by_sample.max(axis=1)
+    values = flat.shape[1]
+    shift = total / max(values, 1)
+    deviation = flat - shift[:, None]
+    sample_max = rows.max(axis=2)  # (channels, samples)
     return {
-        "count": count,
+        "count": np.full(channels, values, np.int64),
         "shift": shift,
-        "sum": deviation.sum(axis=0),
-        "sum_sq": np.einsum("ij,ij->j", deviation, deviation),
-        "min": by_sample.min(axis=(0, 1)),
-        "max": sample_max.max(axis=0),
-        "zeros": np.count_nonzero(flat == 0, axis=0),
+        # The corrected two-pass term: the float32 rounding of `shift`.
+        "sum": deviation.sum(axis=1),
+        "sum_sq": np.einsum("ij,ij->i", deviation, deviation),
+        "min": flat.min(axis=1),
+        "max": sample_max.max(axis=1),
+        "zeros": values - np.count_nonzero(flat, axis=1),
         "nan": np.zeros(channels, np.int64),
         "inf": np.zeros(channels, np.int64),
-        "active": np.count_nonzero(sample_max > 0, axis=0),
+        "active": np.count_nonzero(sample_max > 0, axis=1),
         "samples": samples,
-        "sketch": _sketch_counts(flat.reshape(-1)),
+        "sketch": _sketch_counts(flat, channels),
     }
 
 
@@ -96,8 +101,27 @@ def _summarize_with_nonfinite(by_sample: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _sketch_counts(finite_values: np.ndarray) -> np.ndarray:
-    """`_sketch.bucket_counts` for finite values, on the host."""
+#: At most this many values of each batch go into the quantile sketch.
+SKETCH_SAMPLE = 8192
+
+
+def _sketch_counts(finite_values: np.ndarray, channels: int = 1) -> np.ndarray:
+    """`_sketch.bucket_counts` for finite values, on the host.
+
+    A batch larger than `SKETCH_SAMPLE` values is sketched on an evenly
+    strided sample of them (the stride shares no factor with the channel
+    count, so every channel is represented). Counting every value costs as
+    much as all other statistics together; the sample keeps quantiles'
+    rank error far below the sketch's 1% value error once a few batches are
+    in, and counts still merge exactly. Histograms scale the sketch to the
+    exact finite count.
+    """
+    finite_values = finite_values.reshape(-1)
+    if finite_values.size > SKETCH_SAMPLE:
+        stride = -(-finite_values.size // SKETCH_SAMPLE)
+        while math.gcd(stride, channels) != 1:
+            stride += 1
+        finite_values = finite_values[stride // 2 :: stride]
     with np.errstate(divide="ignore"):
         magnitude = np.log(np.abs(finite_values)) * np.float32(1.0 / _sketch._LOG_GAMMA)
     index = np.clip(np.ceil(magnitude), _sketch._LOW, _sketch._HIGH).astype(np.int32)

@@ -138,7 +138,9 @@ class LayerStats:
             `(bins + 1,)`. Values sit in the bin of their sketch bucket, so
             within 1% (relative) of their true place.
         """
-        return _sketch.histogram(self._state.sketch, bins or self.bins, self.min, self.max)
+        return _sketch.histogram(
+            self._state.sketch, bins or self.bins, self.min, self.max, total=self.count
+        )
 
     # -- per channel ----------------------------------------------------------
 

@@ -96,16 +96,22 @@ def quantile(counts: np.ndarray, q: float, low: float, high: float) -> float:
 
 
 def histogram(
-    counts: np.ndarray, bins: int, low: float, high: float
+    counts: np.ndarray, bins: int, low: float, high: float, total: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """`bins` equal-width bins over `[low, high]`, from the sketch's buckets.
 
     Each bucket's count goes to the bin of its representative value (clamped
     to `[low, high]`), so bin edges are as exact as the sketch: within
-    `RELATIVE_ACCURACY`. The counts add up to the number of finite values.
+    `RELATIVE_ACCURACY`. A sketch of sampled values is scaled to `total`, the
+    number of finite values; the counts add up to it exactly.
     """
     if not math.isfinite(low) or not math.isfinite(high):
         return np.zeros(bins, np.int64), np.linspace(0.0, 1.0, bins + 1)
     values = np.clip(_VALUES, low, high)
     hist, edges = np.histogram(values, bins=bins, range=(low, high), weights=counts)
-    return np.rint(hist).astype(np.int64), edges
+    sketched = float(counts.sum())
+    if total is None or sketched == 0:
+        return np.rint(hist).astype(np.int64), edges
+    scaled = np.rint(hist * (total / sketched)).astype(np.int64)
+    scaled[np.argmax(scaled)] += total - int(scaled.sum())  # rounding, kept exact
+    return scaled, edges
