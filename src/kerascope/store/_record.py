@@ -17,6 +17,7 @@ import numpy as np
 from kerascope import data as data_lib
 from kerascope._progress import ProgressBar
 from kerascope.capture import Probe, cached_probe
+from kerascope.capture._prefetch import run_ahead
 from kerascope.errors import InputError, StoreError
 from kerascope.select import LayerSelection
 from kerascope.store import _layout
@@ -130,8 +131,8 @@ def record(
     last_commit = time.monotonic()
     with ProgressBar(progress, "recording", total=batches.total) as bar:
         bar.advance(done)
-        for batch, n in _skip(batches, done, batches.total, path):
-            outputs = probe.run_batch(batch, n)
+        # The next forward pass runs while this batch is written.
+        for outputs, n in run_ahead(probe, _skip(batches, done, batches.total, path)):
             if writer is None:
                 meta = _metadata(model, probe, outputs, batch_size, dtype, stats, cast)
                 if state in ("store", "partial"):
