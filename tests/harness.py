@@ -84,3 +84,12 @@ def graph_outputs(model: Any, x: Any, names: list[str] | None = None) -> dict[st
     sub = keras.Model(model.inputs, [layer.output for layer in layers])
     outputs = sub.predict(x, verbose=0, batch_size=len(x))
     return {layer.name: out for layer, out in zip(layers, outputs)}
+
+
+def read_all(value: Any) -> Any:
+    """A stored structure (lazy arrays in tuples/dicts) read into numpy."""
+    if isinstance(value, tuple):
+        return tuple(read_all(v) for v in value)
+    if isinstance(value, dict):
+        return {k: read_all(v) for k, v in value.items()}
+    return np.asarray(value)

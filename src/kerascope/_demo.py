@@ -8,6 +8,7 @@ from typing import Any, TextIO
 import keras
 import numpy as np
 
+from kerascope._text import table
 from kerascope.capture import capture
 
 
@@ -87,10 +88,4 @@ def _table(acts: Any) -> str:
                 f"{(a == 0).mean():.1%}",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table(rows, left=3, indent="")

@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 
 from kerascope.errors import SelectionError
 
-__all__ = ["LayerSelection", "resolve"]
+__all__ = ["LayerSelection", "resolve", "unknown_key"]
 
 # One selector (a key, glob, regex, layer class, layer or predicate); `layers=`
 # takes one or a list of them.
@@ -102,3 +102,16 @@ def _no_match_message(selector: Any, keys: list[str]) -> str:
         f"Expected the selector to match at least one of the {len(keys)} layer keys "
         f"({shown}). Received: layers={selector!r}, which matches none"
     )
+
+
+def unknown_key(key: object, keys: Sequence[str], what: str) -> SelectionError:
+    """The error for a lookup of a missing key, naming the closest present ones.
+
+    Args:
+        key: The key asked for.
+        keys: The keys there are.
+        what: What the mapping holds, e.g. `"captured activations"`.
+    """
+    close = difflib.get_close_matches(str(key), list(keys), n=5, cutoff=0.4)
+    hint = f" Closest keys: {', '.join(close)}." if close else ""
+    return SelectionError(f"Expected a key with {what} ({len(keys)} keys).{hint} Received: {key!r}")

@@ -103,7 +103,10 @@ def test_activations_mapping_and_repr(model, rng):
     assert text.startswith("Activations(3 layers")
     assert "(5, 4)" in text
     assert "TraceCounter" in text
-    with pytest.raises(kerascope.SelectionError, match="Closest captured keys: out"):
+    with pytest.raises(
+        kerascope.SelectionError,
+        match=r"captured activations.*Closest keys: out\b.*Received: .outt.",
+    ):
         acts["outt"]
     with pytest.raises(TypeError):
         acts["out"] = None  # read-only

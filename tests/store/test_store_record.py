@@ -10,16 +10,7 @@ import pytest
 import store_models as models
 
 import kerascope
-from harness import assert_tree_close
-
-
-def read_all(value):
-    """A stored structure (lazy arrays in tuples/dicts) read into numpy."""
-    if isinstance(value, tuple):
-        return tuple(read_all(v) for v in value)
-    if isinstance(value, dict):
-        return {k: read_all(v) for k, v in value.items()}
-    return np.asarray(value)
+from harness import assert_tree_close, read_all
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 import store_models as models
 
 import kerascope
-from harness import assert_tree_close
+from harness import assert_tree_close, read_all
 
 LAYERS = ["encoder/conv", "shared:1", "split", "pair"]
 
@@ -48,14 +48,6 @@ CHILD = textwrap.dedent(
     kerascope.record(model, models.batches(x, 8), {path!r}, {layers!r}, progress=False)
     """
 )
-
-
-def read_all(value):
-    if isinstance(value, tuple):
-        return tuple(read_all(v) for v in value)
-    if isinstance(value, dict):
-        return {k: read_all(v) for k, v in value.items()}
-    return np.asarray(value)
 
 
 def assert_same_recording(actual, expected):

@@ -9,7 +9,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerascope.errors import SelectionError
+from kerascope._text import table
+from kerascope.select import unknown_key
 
 __all__ = ["Activations", "LayerInfo"]
 
@@ -75,14 +76,7 @@ class Activations(Mapping[str, Any]):
         try:
             return self._arrays[key]
         except KeyError:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), list(self._arrays), n=5, cutoff=0.4)
-            hint = f" Closest captured keys: {', '.join(close)}." if close else ""
-            raise SelectionError(
-                f"No captured activations for key {key!r}.{hint} "
-                f"Captured keys: {len(self._arrays)}."
-            ) from None
+            raise unknown_key(key, list(self._arrays), "captured activations") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._arrays)
@@ -107,15 +101,8 @@ class Activations(Mapping[str, Any]):
         rows = [("key", "layer", "shape", "dtype")]
         for key, info in self._info.items():
             rows.append((key, info.class_name, _fmt(info.shape), _fmt(info.dtype)))
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        lines = [
-            f"Activations({len(self)} layers, {_human_bytes(self.nbytes)})",
-            *(
-                "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3]
-                for row in rows
-            ),
-        ]
-        return "\n".join(lines)
+        header = f"Activations({len(self)} layers, {_human_bytes(self.nbytes)})"
+        return header + "\n" + table(rows, left=4)
 
 
 def _map_arrays(fn: Any, value: Any) -> Any:

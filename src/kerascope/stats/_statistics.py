@@ -7,7 +7,8 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kerascope.errors import SelectionError, StatsError
+from kerascope.errors import StatsError
+from kerascope.select import unknown_key
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._moments import State
 from kerascope.stats._table import table
@@ -61,12 +62,7 @@ class Statistics(Mapping[str, LayerStats]):
         try:
             return self._layers[key]
         except KeyError:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), list(self._layers), n=5, cutoff=0.4)
-            raise SelectionError(
-                f"Expected a key with statistics; closest: {close}. Received: {key!r}"
-            ) from None
+            raise unknown_key(key, list(self._layers), "statistics") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._layers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kerascope._text import table as text_table
 from kerascope.stats._layer import LayerStats
 
 __all__ = ["table"]
@@ -29,9 +30,4 @@ def table(stats: Mapping[str, LayerStats]) -> str:
                 f"{s.p50:.4g}",
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADER))]
-    lines = [
-        "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-        for row in rows
-    ]
-    return "\n".join("  " + line.rstrip() for line in lines)
+    return text_table(rows, left=2)

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from kerascope.errors import SelectionError, StoreError
+from kerascope.errors import StoreError
+from kerascope.select import unknown_key
 from kerascope.store import _layout
 from kerascope.store._array import StoredArray
 
@@ -79,14 +80,7 @@ class Store(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         layer = self._layers.get(key)
         if layer is None:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), list(self._layers), n=5, cutoff=0.4)
-            hint = f" Closest recorded keys: {', '.join(close)}." if close else ""
-            raise SelectionError(
-                f"No recorded activations for key {key!r}.{hint} "
-                f"Recorded keys: {len(self._layers)}."
-            )
+            raise unknown_key(key, list(self._layers), "recorded activations")
         return _layout.map_leaves(layer["output"], self._array)
 
     def _array(self, leaf: dict[str, Any]) -> StoredArray:
