@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,20 +10,15 @@ import keras
 import numpy as np
 
 from kerascope import backends, data
-from kerascope.capture import _keras_internals
 from kerascope.capture._activations import Activations, LayerInfo, as_numpy_tree
-from kerascope.capture._intercept import Recorder, finalize_keys, layer_tree
+from kerascope.capture._discover import discover
+from kerascope.capture._intercept import Recorder, layer_tree
+from kerascope.capture._spec import check_model
+from kerascope.capture._spec import input_spec as input_spec_of
 from kerascope.errors import CaptureError, InputError
 from kerascope.select import LayerSelection, resolve
 
 __all__ = ["Probe"]
-
-
-@dataclasses.dataclass(frozen=True)
-class _Call:
-    key: str
-    layer: Any
-    info: LayerInfo
 
 
 class Probe:
@@ -75,7 +69,7 @@ class Probe:
         reduce: Callable[[str, Any], Any] | None = None,
         _hold_model: bool = True,
     ) -> None:
-        _check_model(model)
+        check_model(model)
         self._model_ref = weakref.ref(model)
         # A Probe made by the user keeps its model alive, like a Keras function;
         # the ones `capture` caches must not.
@@ -83,9 +77,9 @@ class Probe:
         self._training = bool(training)
         self._reduce = reduce
         self._backend = backends.current()
-        self._input_spec = _input_spec(model, input_spec)
+        self._input_spec = input_spec_of(model, input_spec)
         self._tree = layer_tree(model)
-        calls, self._key_of = self._discover(model)
+        calls, self._key_of = discover(model, self._tree, self._input_spec, self._training)
         self._keys = tuple(resolve(layers, [(c.key, c.layer) for c in calls]))
         self._wanted = frozenset(self._keys)
         self._info = {c.key: c.info for c in calls if c.key in self._wanted}
@@ -188,55 +182,6 @@ class Probe:
             outputs = {key: self._reduce(key, value) for key, value in outputs.items()}
         return outputs, seeds
 
-    def _discover(self, model: Any) -> tuple[list[_Call], dict[Any, str]]:
-        """One traced forward pass recording every layer call."""
-        spec = self._input_spec
-        if spec is None:
-            raise InputError(
-                f"Cannot tell the input shape of model {model.name!r}: it is built, but Keras "
-                "recorded no input shape. Pass `input_spec=keras.KerasTensor(shape, dtype)`. "
-                f"Received: model of class {type(model).__name__}"
-            )
-        last: list[Recorder] = []
-
-        def trace(inputs: Any) -> list[Any]:
-            recorder = Recorder()
-            last[:] = [recorder]
-            with recorder.recording(self._tree):
-                model(inputs, training=self._training)
-            return list(recorder.outputs.values())
-
-        try:
-            specs = _keras_internals.symbolic_output_spec(trace, spec)
-        except Exception as symbolic_error:
-            # Some layers cannot be traced symbolically (shape-dependent Python,
-            # for one); two tiny real forward passes tell the same.
-            try:
-                specs = _dry_run_specs(trace, spec)
-            except Exception as error:
-                raise CaptureError(
-                    f"Could not run model {model.name!r} on inputs like {spec!r}: "
-                    f"{type(error).__name__}: {error}"
-                ) from symbolic_error
-        recorder = last[0]
-        paths = list(recorder.outputs)
-        key_of = finalize_keys(paths)
-        calls = []
-        for path, out_spec in zip(paths, specs):
-            layer = recorder.layers[path]
-            name, index = path[-1]
-            key = key_of[path]
-            info = LayerInfo(
-                key=key,
-                name=name,
-                class_name=type(layer).__name__,
-                call_index=index if key.endswith(f":{index}") else None,
-                shape=_spec_shape(out_spec),
-                dtype=_spec_dtype(out_spec),
-            )
-            calls.append(_Call(key, layer, info))
-        return calls, key_of
-
     def _pad(self, batch: Any, n: int) -> Any:
         """On JAX, pads a batch to a compiled size, so no size compiles twice."""
         if not self._backend.static_batch or self._training or self._reduce is not None:
@@ -260,98 +205,3 @@ class Probe:
             f"Probe(model={self._model_name()!r}, {len(self._keys)} layers, "
             f"backend={self._backend.name!r}, training={self._training})"
         )
-
-
-def _check_model(model: Any) -> None:
-    if not isinstance(model, keras.layers.Layer):
-        raise InputError(
-            "Expected a Keras 3 model (keras.Model or keras.layers.Layer). "
-            f"Received: {type(model).__module__}.{type(model).__qualname__}"
-        )
-    if not model.built:
-        raise InputError(
-            f"Expected a built model. Model {model.name!r} has no weights yet: call it on a "
-            "batch or call `model.build(input_shape)` first. Received: model.built=False"
-        )
-
-
-def _input_spec(model: Any, given: Any) -> Any:
-    """The model's inputs as `KerasTensor`s with a free batch dimension, or None."""
-    if given is not None:
-        return _relax_batch(given)
-    inputs = _graph_inputs(model) if _keras_internals.is_functional(model) else []
-    if inputs:
-        structure = model.input if not isinstance(model, keras.Sequential) else inputs[0]
-        return _relax_batch(structure)
-    shape = _keras_internals.build_input_shape(model)
-    return None if shape is None else _relax_batch(shape)
-
-
-def _graph_inputs(model: Any) -> list[Any]:
-    try:
-        return list(model.inputs or [])
-    except (AttributeError, ValueError):  # a Sequential without an input has none
-        return []
-
-
-def _relax_batch(spec: Any) -> Any:
-    """`spec` (KerasTensors or shapes, possibly in a list or dict) as KerasTensors
-    whose batch dimension is None."""
-    if isinstance(spec, keras.KerasTensor):
-        return keras.KerasTensor((None, *spec.shape[1:]), dtype=spec.dtype, name=spec.name)
-    if (
-        isinstance(spec, (tuple, list))
-        and spec
-        and all(d is None or isinstance(d, int) for d in spec)
-    ):
-        return keras.KerasTensor((None, *tuple(spec)[1:]), dtype=keras.config.floatx())
-    if isinstance(spec, dict) and spec:
-        return {name: _relax_batch(s) for name, s in spec.items()}
-    if isinstance(spec, (list, tuple)) and spec:
-        return [_relax_batch(s) for s in spec]
-    raise InputError(
-        "Expected input_spec to be a keras.KerasTensor (e.g. keras.Input(shape)), a shape "
-        f"tuple with the batch dimension first, or a list or dict of those. Received: {spec!r}"
-    )
-
-
-def _spec_shape(spec: Any) -> Any:
-    if isinstance(spec, (list, tuple)):
-        return tuple(_spec_shape(s) for s in spec)
-    if isinstance(spec, dict):
-        return {k: _spec_shape(v) for k, v in spec.items()}
-    return tuple(spec.shape) if spec is not None else ()
-
-
-def _spec_dtype(spec: Any) -> Any:
-    if isinstance(spec, (list, tuple)):
-        return tuple(_spec_dtype(s) for s in spec)
-    if isinstance(spec, dict):
-        return {k: _spec_dtype(v) for k, v in spec.items()}
-    return str(spec.dtype) if spec is not None else "None"
-
-
-def _dry_run_specs(trace: Any, spec: Any) -> list[Any]:
-    """Output specs from real forward passes on 2 and 3 zero samples."""
-    runs = []
-    for size in (2, 3):
-        zeros = keras.tree.map_structure(
-            lambda s, n=size: np.zeros((n, *s.shape[1:]), dtype=s.dtype), spec
-        )
-        with keras.StatelessScope():
-            outputs = trace(keras.tree.map_structure(keras.ops.convert_to_tensor, zeros))
-        runs.append(
-            keras.tree.map_structure(
-                lambda t: keras.KerasTensor(
-                    tuple(t.shape), keras.backend.standardize_dtype(t.dtype)
-                ),
-                outputs,
-            )
-        )
-
-    def merge(a: Any, b: Any) -> Any:
-        # A dimension that changed with the batch size is the batch dimension.
-        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
-        return keras.KerasTensor(shape, a.dtype)
-
-    return keras.tree.map_structure(merge, runs[0], runs[1])  # type: ignore[no-any-return]
