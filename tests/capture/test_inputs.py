@@ -154,3 +154,10 @@ def test_non_keras_and_unbuilt_models(x):
         kerascope.capture({}, x)
     with pytest.raises(InputError, match=r"Expected a built model.*model\.built=False"):
         kerascope.capture(keras.Sequential([layers.Dense(2)]), x)
+
+
+def test_progress_bar_draws_only_when_asked(model, x, capsys):
+    kerascope.capture(model, x, batch_size=8)
+    assert capsys.readouterr().err == ""
+    _check(kerascope.capture(model, x, batch_size=8, progress=True), model, x)
+    assert "capturing" in capsys.readouterr().err

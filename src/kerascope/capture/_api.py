@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from kerascope import data
+from kerascope._progress import ProgressBar
 from kerascope.capture._activations import Activations
 from kerascope.capture._cache import cached_probe
 from kerascope.select import LayerSelection
@@ -21,6 +22,7 @@ def capture(
     *,
     batch_size: int = 32,
     training: bool = False,
+    progress: bool = False,
 ) -> Activations:
     """Captures the outputs of a model's layers in one forward pass per batch.
 
@@ -39,6 +41,8 @@ def capture(
         batch_size: Samples per forward pass for array inputs. Defaults to `32`.
         training: Run layers in training mode (the model's state never
             changes). Defaults to `False`.
+        progress: Draw a progress bar (samples/s, ETA) on standard error, for
+            long captures. Defaults to `False`.
 
     Returns:
         `Activations`: layer key -> numpy array of shape `(samples, ...)`, in
@@ -61,9 +65,11 @@ def capture(
     probe = cached_probe(model, layers, training=training)
     batches = data.as_batches(inputs, batch_size, probe.input_spec)
     collected: dict[str, list[Any]] = {key: [] for key in probe.keys}
-    for batch, n in batches:
-        for key, value in probe.run_batch(batch, n).items():
-            collected[key].append(value)
+    with ProgressBar(progress, "capturing", total=batches.total) as bar:
+        for batch, n in batches:
+            for key, value in probe.run_batch(batch, n).items():
+                collected[key].append(value)
+            bar.advance(n)
     arrays = {key: _concatenate(parts) for key, parts in collected.items()}
     return probe._activations(arrays)
 
