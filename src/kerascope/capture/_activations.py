@@ -12,7 +12,7 @@ import numpy as np
 from kerascope._text import table
 from kerascope.select import unknown_key
 
-__all__ = ["Activations", "LayerInfo"]
+__all__ = ["Activations", "LayerInfo", "output_leaves"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +103,28 @@ class Activations(Mapping[str, Any]):
             rows.append((key, info.class_name, _fmt(info.shape), _fmt(info.dtype)))
         header = f"Activations({len(self)} layers, {_human_bytes(self.nbytes)})"
         return header + "\n" + table(rows, left=4)
+
+
+def output_leaves(key: str, output: Any) -> Iterator[tuple[str, Any]]:
+    """`(name, leaf)` for every array of a layer's output structure.
+
+    The one naming of the outputs of a multi-output layer, shared by the
+    statistics and the store: `key[0]`, `key[1][name]`, ... (dict entries in
+    sorted order); a single output keeps `key`. Works on any structure of the
+    output's shape (arrays, dtypes, shapes).
+    """
+    if isinstance(output, dict):
+        for name in sorted(output):
+            yield from output_leaves(f"{key}[{name}]", output[name])
+    elif isinstance(output, (tuple, list)) and not _is_shape(output):
+        for index, item in enumerate(output):
+            yield from output_leaves(f"{key}[{index}]", item)
+    else:
+        yield key, output
+
+
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, tuple) and all(d is None or isinstance(d, int) for d in value)
 
 
 def _map_arrays(fn: Any, value: Any) -> Any:

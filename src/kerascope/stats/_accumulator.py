@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kerascope.capture import LayerInfo
+from kerascope.capture._activations import output_leaves
 from kerascope.errors import InputError, StatsError
 from kerascope.stats._host import summarize_arrays
 from kerascope.stats._moments import State
@@ -145,12 +146,8 @@ class StatsAccumulator:
 
 
 def _output_keys(key: str, dtype: Any) -> list[str]:
-    """One statistics key per output, flattened like `_split`: `key[0]`, `key[1][name]`."""
-    if isinstance(dtype, dict):
-        return [k for name in sorted(dtype) for k in _output_keys(f"{key}[{name}]", dtype[name])]
-    if isinstance(dtype, (list, tuple)):
-        return [k for i, part in enumerate(dtype) for k in _output_keys(f"{key}[{i}]", part)]
-    return [key]
+    """One statistics key per output, in `_split`'s order: `key[0]`, `key[1][name]`."""
+    return [name for name, _ in output_leaves(key, dtype)]
 
 
 def _split(summary: Any) -> list[Mapping[str, Any]]:

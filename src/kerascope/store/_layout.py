@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from kerascope.capture._activations import output_leaves
 from kerascope.errors import StoreError
 
 __all__ = [
@@ -76,14 +77,7 @@ def array_name(display: str) -> str:
 
 def iter_leaves(value: Any, display: str) -> Iterator[tuple[str, Any]]:
     """(display name, array or None) for every leaf of an output structure."""
-    if isinstance(value, tuple):
-        for index, item in enumerate(value):
-            yield from iter_leaves(item, f"{display}[{index}]")
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            yield from iter_leaves(item, f"{display}[{name}]")
-    else:
-        yield display, value
+    return output_leaves(display, value)
 
 
 def describe_output(value: Any, display: str, cast: Callable[[np.dtype], np.dtype]) -> Any:
