@@ -7,7 +7,8 @@ Example:
 >>> probe = kerascope.Probe(model, layers=keras.layers.Dense)  # doctest: +SKIP
 """
 
-from kerascope.capture import Activations, LayerInfo, Probe, capture
+from kerascope.capture import Activations, LayerInfo, Probe, capture, gradients
+from kerascope.diagnostics import Finding, Findings, diagnose
 from kerascope.errors import (
     CaptureError,
     InputError,
@@ -15,6 +16,7 @@ from kerascope.errors import (
     SelectionError,
     StoreError,
 )
+from kerascope.monitor import ActivationMonitor, MonitorHistory
 from kerascope.stats import LayerStats, Statistics, StatsAccumulator, StatsError, stats
 from kerascope.store import Store, StoredArray, record
 from kerascope.store import open as open  # re-exported, but not in __all__ (see below)
@@ -25,12 +27,16 @@ __version__ = "0.1.0"
 # `from kerascope import *` never shadows the built-in `open`.
 
 __all__ = [
+    "ActivationMonitor",
     "Activations",
     "CaptureError",
+    "Finding",
+    "Findings",
     "InputError",
     "KerascopeError",
     "LayerInfo",
     "LayerStats",
+    "MonitorHistory",
     "Probe",
     "SelectionError",
     "Statistics",
@@ -41,6 +47,8 @@ __all__ = [
     "StoredArray",
     "__version__",
     "capture",
+    "diagnose",
+    "gradients",
     "record",
     "stats",
 ]

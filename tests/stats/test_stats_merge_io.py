@@ -71,6 +71,21 @@ def test_accumulator_with_a_probe(model, x):
     assert result["hidden"].histogram(bins=3)[0].shape == (3,)
 
 
+def test_buffered_host_accumulator_equals_per_batch(model, x):
+    """`add` with a buffer summarises several batches at once: the same statistics."""
+    probe = kerascope.Probe(model)
+    per_batch = kerascope.StatsAccumulator(probe.specs)
+    buffered = kerascope.StatsAccumulator(probe.specs, buffer_bytes=1000)
+    for batch, n in kerascope.data.as_batches(x, 7, probe.input_spec):
+        for key, value in probe.run_batch(batch, n).items():
+            per_batch.add(key, value)
+            buffered.add(key, value)
+    assert_same_stats(buffered.result(), per_batch.result())
+    check_stats(buffered.result()["hidden"], kerascope.capture(model, x)["hidden"])
+    with pytest.raises(kerascope.InputError, match="buffer_bytes=-1"):
+        kerascope.StatsAccumulator(probe.specs, buffer_bytes=-1)
+
+
 def test_repr_is_a_table(model, x):
     text = repr(kerascope.stats(model, x, progress=False))
     assert text.startswith("Statistics(2 layers, per_channel=True)")

@@ -18,8 +18,10 @@ from kerascope.stats._summary import summarize_output
         np.maximum(np.random.default_rng(1).normal(size=(7, 6)), 0),
         np.array([[1.0, np.nan, -np.inf, 0.0], [2.0, 3.0, np.inf, -1.0]]),
         1e4 + np.random.default_rng(2).normal(size=(9, 5)),
+        np.random.default_rng(3).normal(size=(3, 20, 20, 6)),  # sketched on a subset
+        np.random.default_rng(4).normal(size=(4, 1031, 3)),  # prime lengths: remainders
     ],
-    ids=["conv", "relu", "non-finite", "offset"],
+    ids=["conv", "relu", "non-finite", "offset", "sampled", "prime"],
 )
 @pytest.mark.parametrize("per_channel", [True, False])
 def test_host_summary_equals_device_summary(array, per_channel):
@@ -38,4 +40,24 @@ def test_host_summary_equals_device_summary(array, per_channel):
     std = np.sqrt(theirs.m2 / np.maximum(theirs.count, 1))
     np.testing.assert_allclose(
         np.sqrt(ours.m2 / np.maximum(ours.count, 1)), std, rtol=1e-4, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("shape", [(4, 1031, 3), (64, 8, 8, 16), (2, 3), (5, 7, 1)])
+def test_host_summary_equals_numpy(shape):
+    """The folded per-channel reductions against plain numpy, remainders included."""
+    rng = np.random.default_rng(5)
+    x = np.maximum(rng.normal(size=shape), -0.5).astype("float32")
+    x[..., 0] = 0.0  # a dead channel
+    summary = summarize_arrays(x)
+    by_channel = x.reshape(-1, shape[-1]).astype(np.float64)
+    state = State.from_summary(summary)
+    np.testing.assert_array_equal(state.min, by_channel.min(axis=0))
+    np.testing.assert_array_equal(state.max, by_channel.max(axis=0))
+    np.testing.assert_array_equal(state.zeros, (by_channel == 0).sum(axis=0))
+    active = (x.reshape(shape[0], -1, shape[-1]) > 0).any(axis=1).sum(axis=0)
+    np.testing.assert_array_equal(state.active, active)
+    np.testing.assert_allclose(state.mean, by_channel.mean(axis=0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        np.sqrt(state.m2 / state.count), by_channel.std(axis=0), rtol=1e-5, atol=1e-7
     )

@@ -42,8 +42,11 @@ def test_record_reads_back_equal_to_capture(model, x, tmp_path):
     got = reopened.statistics
     assert list(got) == list(expected)
     for key in expected:
-        np.testing.assert_allclose(got[key].mean, expected[key].mean, rtol=1e-6, atol=1e-9)
-        np.testing.assert_allclose(got[key].std, expected[key].std, rtol=1e-6, atol=1e-9)
+        # `stats` sums several batches at once, `record` one at a time: float32
+        # rounding differs at a few 1e-7 of the scale.
+        scale = 1e-6 * (expected[key].std + abs(expected[key].mean)) + 1e-12
+        np.testing.assert_allclose(got[key].mean, expected[key].mean, rtol=0, atol=scale)
+        np.testing.assert_allclose(got[key].std, expected[key].std, rtol=0, atol=scale)
         assert got[key].count == expected[key].count
 
 

@@ -7,6 +7,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+# A tap: (key, layer outputs) -> the outputs that go on through the model.
+Tap = Callable[[str, Any], Any]
+
 # A forward function: (variable values or None, input structure) -> outputs.
 # With values, the forward pass reads the model's variables from them (a
 # stateless call); with None, from the variables themselves.
@@ -40,4 +43,16 @@ class Backend(Protocol):
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
         """A host numpy array for `tensor`, without a copy where possible."""
+        ...
+
+    def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
+        """d(loss)/d(activation) for every activation the forward pass taps.
+
+        `loss_of(tap)` runs the forward pass, passing each selected layer
+        output through `tap(key, outputs)` (whose result flows on), and
+        returns the scalar loss. Runs eagerly, with gradients enabled.
+
+        Returns:
+            key -> one numpy gradient per leaf of `keras.tree.flatten(outputs)`.
+        """
         ...

@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import keras
 import numpy as np
 
-from kerascope.backends._base import ForwardFn
+from kerascope.backends._base import ForwardFn, Tap
 
 
 class JaxBackend:
@@ -36,3 +37,28 @@ class JaxBackend:
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
         return np.asarray(tensor)
+
+    def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
+        # JAX differentiates functions of arguments, not intermediate values:
+        # add a zero perturbation to each tapped output and differentiate with
+        # respect to it. A first, abstract pass finds the outputs' shapes.
+        shapes: dict[str, list[Any]] = {}
+
+        def record(key: str, outputs: Any) -> Any:
+            shapes[key] = [jax.ShapeDtypeStruct(o.shape, o.dtype) for o in keras.tree.flatten(outputs)]
+            return outputs
+
+        jax.eval_shape(lambda: loss_of(record))
+
+        def loss(perturbations: dict[str, list[Any]]) -> Any:
+            def tap(key: str, outputs: Any) -> Any:
+                leaves = [o + p for o, p in zip(keras.tree.flatten(outputs), perturbations[key])]
+                return keras.tree.pack_sequence_as(outputs, leaves)
+
+            return loss_of(tap)
+
+        zeros = {
+            key: [jax.numpy.zeros(s.shape, s.dtype) for s in leaves] for key, leaves in shapes.items()
+        }
+        grads = jax.grad(loss)(zeros)
+        return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerascope.backends._base import ForwardFn
+from kerascope.backends._base import ForwardFn, Tap
 
 
 class TensorFlowBackend:
@@ -42,3 +42,19 @@ class TensorFlowBackend:
         # `EagerTensor.numpy()` always copies; `np.asarray` shares the CPU
         # buffer. For all layers of a CNN that copy doubled the capture time.
         return np.asarray(tensor)
+
+    def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
+        watched: dict[str, list[Any]] = {}
+        with tf.GradientTape() as tape:
+
+            def tap(key: str, outputs: Any) -> Any:
+                leaves = keras.tree.flatten(outputs)
+                tape.watch(leaves)
+                watched[key] = leaves
+                return outputs
+
+            loss = loss_of(tap)
+        grads = tape.gradient(
+            loss, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
+        return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}

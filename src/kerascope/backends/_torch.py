@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import torch
 
-from kerascope.backends._base import ForwardFn
+from kerascope.backends._base import ForwardFn, Tap
 
 
 class TorchBackend:
@@ -37,3 +37,28 @@ class TorchBackend:
     def to_numpy(self, tensor: Any) -> np.ndarray:
         # `.numpy()` of a CPU tensor shares its memory.
         return tensor.detach().cpu().numpy()  # type: ignore[no-any-return]
+
+    def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
+        watched: dict[str, list[Any]] = {}
+
+        def tap(key: str, outputs: Any) -> Any:
+            # An output that needs no gradient (nothing trainable before it)
+            # becomes a leaf that does; what flows downstream is unchanged.
+            leaves = [
+                leaf if leaf.requires_grad else leaf.detach().requires_grad_(True)
+                for leaf in keras.tree.flatten(outputs)
+            ]
+            watched[key] = leaves
+            return keras.tree.pack_sequence_as(outputs, leaves)
+
+        with torch.enable_grad():
+            loss = loss_of(tap)
+            sources = [leaf for leaves in watched.values() for leaf in leaves]
+            grads = iter(torch.autograd.grad(loss, sources, allow_unused=True))
+        return {
+            key: [
+                self.to_numpy(g) if g is not None else np.zeros(leaf.shape, np.float32)
+                for leaf, g in zip(leaves, grads)
+            ]
+            for key, leaves in watched.items()
+        }

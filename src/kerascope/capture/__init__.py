@@ -3,6 +3,7 @@
 from kerascope.capture._activations import Activations, LayerInfo
 from kerascope.capture._api import capture
 from kerascope.capture._cache import cached_probe
+from kerascope.capture._gradients import gradients
 from kerascope.capture._probe import Probe
 
-__all__ = ["Activations", "LayerInfo", "Probe", "cached_probe", "capture"]
+__all__ = ["Activations", "LayerInfo", "Probe", "cached_probe", "capture", "gradients"]

@@ -28,6 +28,9 @@ class LayerInfo:
         shape: The output shape, batch dimension first (None before a capture
             fixes it); a tuple or dict of shapes for a layer with several outputs.
         dtype: The output dtype name, or a structure of them like `shape`.
+        activation: The name of the activation the layer applies last
+            (`"relu"` for `Dense(..., activation="relu")`, a `ReLU` layer or
+            `Activation("relu")`), or None for a linear or multi-output layer.
     """
 
     key: str
@@ -36,6 +39,7 @@ class LayerInfo:
     call_index: int | None
     shape: Any
     dtype: Any
+    activation: str | None = None
 
     @property
     def multi_output(self) -> bool:

@@ -90,9 +90,22 @@ def discover(
             call_index=index if key.endswith(f":{index}") else None,
             shape=_spec_shape(out_spec),
             dtype=_spec_dtype(out_spec),
+            activation=None if isinstance(out_spec, (list, tuple, dict)) else _activation(layer),
         )
         calls.append(Call(key, layer, info))
     return calls, key_of
+
+
+def _activation(layer: Any) -> str | None:
+    """The name of the activation a layer applies to its output last, if any."""
+    class_name = type(layer).__name__
+    if class_name in ("ReLU", "Softmax"):
+        return class_name.lower()
+    if hasattr(layer, "cell") or hasattr(layer, "forward_layer"):
+        return None  # RNNs: `activation` acts inside the cell
+    function = getattr(layer, "activation", None)
+    name = getattr(function, "__name__", None) if callable(function) else None
+    return name if isinstance(name, str) and name != "linear" else None
 
 
 def _spec_shape(spec: Any) -> Any:

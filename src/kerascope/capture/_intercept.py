@@ -66,16 +66,22 @@ class Recorder:
         key_of: Maps raw paths to public keys. `None` records every call under
             its raw path (discovery).
         wanted: The public keys to record. `None` records every known key.
-            Once all are recorded, the forward pass stops early.
+            Once all are recorded, the forward pass stops early (unless `tap`).
+        tap: A function `(key, outputs) -> outputs` applied to each recorded
+            output; what it returns goes on through the model (to watch or
+            perturb an activation). With a tap the pass always runs to the end.
+            Defaults to `None`.
     """
 
     def __init__(
         self,
         key_of: Mapping[RawPath, str] | None = None,
         wanted: frozenset[str] | None = None,
+        tap: Callable[[str, Any], Any] | None = None,
     ) -> None:
         self._key_of = key_of
         self._wanted = wanted
+        self._tap = tap
         self._stack: list[RawPath] = [()]
         self._counts: dict[tuple[RawPath, str], int] = {}
         self.outputs: dict[Any, Any] = {}
@@ -90,18 +96,22 @@ class Recorder:
         self._stack.append(path)
         return path
 
-    def _exit(self, path: RawPath, layer: Any, outputs: Any) -> None:
+    def _exit(self, path: RawPath, layer: Any, outputs: Any) -> Any:
         self._stack.pop()
         if self._key_of is None:
             self.outputs[path] = outputs
             self.layers[path] = layer
-            return
+            return outputs
         key = self._key_of.get(path)
         if key is None or (self._wanted is not None and key not in self._wanted):
-            return
+            return outputs
+        if self._tap is not None:
+            outputs = self._tap(key, outputs)
         self.outputs[key] = outputs
-        if self._wanted is not None and len(self.outputs) == len(self._wanted):
+        complete = self._wanted is not None and len(self.outputs) == len(self._wanted)
+        if complete and self._tap is None:
             raise _StopForward("all selected layers recorded")
+        return outputs
 
     def _wrap(self, layer: Any, call: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(call)
@@ -114,8 +124,7 @@ class Recorder:
             except BaseException:
                 self._stack.pop()
                 raise
-            self._exit(path, layer, outputs)
-            return outputs
+            return self._exit(path, layer, outputs)
 
         return recording_call
 

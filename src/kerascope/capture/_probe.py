@@ -182,6 +182,25 @@ class Probe:
             outputs = {key: self._reduce(key, value) for key, value in outputs.items()}
         return outputs, seeds
 
+    def _run_tapped(self, inputs: Any, tap: Callable[[str, Any], Any]) -> Any:
+        """Runs the whole model on `inputs`, uncompiled, passing each selected
+        output through `tap`; returns the model's outputs. No variable changes.
+        """
+        model = self._model_ref()
+        if model is None:
+            raise CaptureError("The model of this Probe no longer exists.")
+        recorder = Recorder(self._key_of, self._wanted, tap=tap)
+        with keras.StatelessScope():
+            with recorder.recording(self._tree):
+                outputs = model(inputs, training=self._training)
+        missing = self._wanted - set(recorder.outputs)
+        if missing:
+            raise CaptureError(
+                f"The forward pass did not call the layers for keys {sorted(missing)}, "
+                "although discovery did. Does the model's `call` branch on its inputs' values?"
+            )
+        return outputs
+
     def _pad(self, batch: Any, n: int) -> Any:
         """On JAX, pads a batch to a compiled size, so no size compiles twice."""
         if not self._backend.static_batch or self._training or self._reduce is not None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kerascope import backends
 from kerascope import data as data_module
 from kerascope._progress import ProgressBar
-from kerascope.capture import cached_probe
+from kerascope.capture import Probe, cached_probe
 from kerascope.capture._prefetch import run_ahead
 from kerascope.select import LayerSelection
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
 
-__all__ = ["stats"]
+__all__ = ["run_statistics", "statistics_probe", "stats"]
 
 
 def stats(
@@ -68,26 +69,57 @@ def stats(
     >>> s["conv1"].p99, s["conv1"].active_count.min()       # doctest: +SKIP
     (2.31, 0)
     """
-    on_device = backends.current().accelerated
-    if on_device:
-        probe = cached_probe(
-            model,
-            layers,
-            training=training,
-            reduce=functools.partial(_summarize, per_channel=bool(per_channel)),
-            reduce_id=("kerascope.stats", bool(per_channel)),
-        )
-    else:
-        probe = cached_probe(model, layers, training=training)
-    accumulator = StatsAccumulator(probe.specs, per_channel=per_channel, bins=bins)
-    update = accumulator.update if on_device else accumulator.add
+    probe, on_device = statistics_probe(model, layers, training=training, per_channel=per_channel)
     batches = data_module.as_batches(data, batch_size, probe.input_spec)
     with ProgressBar(progress, "statistics", total=batches.total) as bar:
-        for outputs, n in run_ahead(probe, batches):
-            for key, value in outputs.items():
-                update(key, value)
-            bar.advance(n)
+        return run_statistics(probe, batches, on_device, per_channel, bins, bar.advance)
+
+
+def statistics_probe(
+    model: Any, layers: LayerSelection, *, training: bool, per_channel: bool
+) -> tuple[Probe, bool]:
+    """The cached probe `stats` runs, and whether it summarises on the device.
+
+    On an accelerator the summaries are computed inside the compiled pass;
+    on a CPU the probe returns the outputs and numpy summarises them.
+    """
+    on_device = backends.current().accelerated
+    if not on_device:
+        return cached_probe(model, layers, training=training), False
+    probe = cached_probe(
+        model,
+        layers,
+        training=training,
+        reduce=functools.partial(_summarize, per_channel=bool(per_channel)),
+        reduce_id=("kerascope.stats", bool(per_channel)),
+    )
+    return probe, True
+
+
+def run_statistics(
+    probe: Probe,
+    batches: Iterable[tuple[Any, int]],
+    on_device: bool,
+    per_channel: bool,
+    bins: int,
+    advance: Callable[[int], None] | None = None,
+) -> Statistics:
+    """Runs `statistics_probe`'s probe over prepared batches; their statistics."""
+    accumulator = StatsAccumulator(
+        probe.specs, per_channel=per_channel, bins=bins, buffer_bytes=_BUFFER_BYTES
+    )
+    update = accumulator.update if on_device else accumulator.add
+    for outputs, n in run_ahead(probe, batches):
+        for key, value in outputs.items():
+            update(key, value)
+        if advance is not None:
+            advance(n)
     return accumulator.result()
+
+
+#: Host outputs of a layer are summarised in groups of about this many bytes:
+#: numpy's fixed cost per call dominates for the small outputs of small layers.
+_BUFFER_BYTES = 4 << 20
 
 
 def _summarize(key: str, output: Any, *, per_channel: bool) -> Any:

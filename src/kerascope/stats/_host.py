@@ -12,7 +12,6 @@ the transfer of the full activations, so `stats` picks that path there.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -46,34 +45,83 @@ def _summarize(x: np.ndarray, per_channel: bool) -> dict[str, Any]:
         x = x.astype(np.float32)
     samples = x.shape[0] if x.ndim else 1
     channels = x.shape[-1] if per_channel and x.ndim > 1 else 1
-    by_sample = x.reshape(samples, -1, channels)  # (samples, elements, channels)
-    # Channel-major: numpy reduces contiguous rows ~10x faster than the few,
-    # strided columns of a channels-last array; one transposed copy pays off.
-    rows = np.ascontiguousarray(by_sample.transpose(2, 0, 1))  # (channels, samples, elements)
-    flat = rows.reshape(channels, -1)
+    by_sample = np.ascontiguousarray(x).reshape(samples, -1, channels)  # (samples, elements, ch)
+    if by_sample.size == 0:
+        return _summarize_with_nonfinite(by_sample)
+    flat = by_sample.reshape(1, -1, channels)  # every value of a channel along axis 1
     with np.errstate(invalid="ignore", over="ignore"):
-        total = flat.sum(axis=1)  # NaN or Inf here iff the batch has any (or overflows)
+        total = _reduce(np.add, flat)[0]  # NaN or Inf here iff the batch has any (or overflows)
     if not np.isfinite(total).all():
         return _summarize_with_nonfinite(by_sample)
     values = flat.shape[1]
-    shift = total / max(values, 1)
-    deviation = flat - shift[:, None]
-    sample_max = rows.max(axis=2)  # (channels, samples)
+    shift = total / values
+    deviation = _subtract(flat[0], shift)
+    deviation_sum = _reduce(np.add, deviation[None])[0]
+    np.multiply(deviation, deviation, out=deviation)
+    positive = by_sample > 0
     return {
         "count": np.full(channels, values, np.int64),
         "shift": shift,
         # The corrected two-pass term: the float32 rounding of `shift`.
-        "sum": deviation.sum(axis=1),
-        "sum_sq": np.einsum("ij,ij->i", deviation, deviation),
-        "min": flat.min(axis=1),
-        "max": sample_max.max(axis=1),
-        "zeros": values - np.count_nonzero(flat, axis=1),
+        "sum": deviation_sum,
+        "sum_sq": _reduce(np.add, deviation[None])[0],
+        "min": _reduce(np.minimum, flat)[0],
+        "max": _reduce(np.maximum, flat)[0],
+        "zeros": _reduce(np.add, (flat == 0).view(np.uint8), np.int64)[0],
         "nan": np.zeros(channels, np.int64),
         "inf": np.zeros(channels, np.int64),
-        "active": np.count_nonzero(sample_max > 0, axis=1),
+        "active": np.count_nonzero(_reduce(np.logical_or, positive), axis=0),
         "samples": samples,
-        "sketch": _sketch_counts(flat, channels),
+        "sketch": _sketch_counts(by_sample),
     }
+
+
+#: Per-channel reductions fold the reduced axis into rows of at least this many
+#: values, and at most this many rows are accumulated one after another.
+_ROW_VALUES = 1024
+_ROWS = 128
+
+
+def _reduce(ufunc: np.ufunc, a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """`ufunc.reduce(a, axis=1)` for a C-contiguous `(n, m, channels)` array, fast.
+
+    numpy reduces the few, short channel columns of a channels-last array an
+    order of magnitude slower than long rows. So the `m` axis is folded as
+    `(m // k, k * channels)`: one reduction over long rows (at most `_ROWS` of
+    them, which keeps float sums about as accurate as numpy's pairwise sum),
+    then a pairwise tree over the `k` partial results, then the `m % k` rows
+    left over.
+    """
+    n, m, channels = a.shape
+    k = min(m, max(-(-m // _ROWS), -(-_ROW_VALUES // channels)))
+    main = m - m % k
+    partial = ufunc.reduce(a[:, :main].reshape(n, main // k, k * channels), axis=1, dtype=dtype)
+    partial = partial.reshape(n, k, channels)
+    while partial.shape[1] > 1:  # pairwise: halving vectorised steps
+        half = partial.shape[1] // 2
+        folded = ufunc(partial[:, :half], partial[:, half : 2 * half])
+        if partial.shape[1] % 2:
+            folded[:, 0] = ufunc(folded[:, 0], partial[:, -1])
+        partial = folded
+    result = partial[:, 0]
+    if main < m:
+        result = ufunc(result, ufunc.reduce(a[:, main:], axis=1, dtype=dtype))
+    return np.asarray(result)
+
+
+def _subtract(rows: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """`rows - shift` for `(m, channels)` rows, over long rows (broadcasting is slow)."""
+    m, channels = rows.shape
+    k = min(m, max(1, -(-_ROW_VALUES // channels)))
+    main = m - m % k
+    out = np.empty_like(rows)
+    np.subtract(
+        rows[:main].reshape(-1, k * channels),
+        np.tile(shift.astype(rows.dtype), k),
+        out=out[:main].reshape(-1, k * channels),
+    )
+    np.subtract(rows[main:], shift.astype(rows.dtype), out=out[main:])
+    return out
 
 
 def _summarize_with_nonfinite(by_sample: np.ndarray) -> dict[str, Any]:
@@ -97,35 +145,24 @@ def _summarize_with_nonfinite(by_sample: np.ndarray) -> dict[str, Any]:
         "inf": np.isinf(by_sample).sum(axis=(0, 1)),
         "active": active,
         "samples": by_sample.shape[0],
-        "sketch": _sketch_counts(by_sample[finite]),
+        "sketch": _sketch_counts(by_sample),
     }
 
 
-#: At most this many values of each batch go into the quantile sketch.
-SKETCH_SAMPLE = 8192
+def _sketch_counts(by_sample: np.ndarray) -> np.ndarray:
+    """`_sketch.bucket_counts` of the finite values among `_sketch.sample`'s, on the host.
 
-
-def _sketch_counts(finite_values: np.ndarray, channels: int = 1) -> np.ndarray:
-    """`_sketch.bucket_counts` for finite values, on the host.
-
-    A batch larger than `SKETCH_SAMPLE` values is sketched on an evenly
-    strided sample of them (the stride shares no factor with the channel
-    count, so every channel is represented). Counting every value costs as
-    much as all other statistics together; the sample keeps quantiles'
-    rank error far below the sketch's 1% value error once a few batches are
-    in, and counts still merge exactly. Histograms scale the sketch to the
-    exact finite count.
+    Args:
+        by_sample: The batch as `(samples, elements, channels)`.
     """
-    finite_values = finite_values.reshape(-1)
-    if finite_values.size > SKETCH_SAMPLE:
-        stride = -(-finite_values.size // SKETCH_SAMPLE)
-        while math.gcd(stride, channels) != 1:
-            stride += 1
-        finite_values = finite_values[stride // 2 :: stride]
+    samples, elements, channels = by_sample.shape
+    start, stride = _sketch.sample(elements * channels, channels)
+    values = by_sample.reshape(samples, -1)[:, start::stride].reshape(-1)
+    values = values[np.isfinite(values)]
     with np.errstate(divide="ignore"):
-        magnitude = np.log(np.abs(finite_values)) * np.float32(1.0 / _sketch._LOG_GAMMA)
+        magnitude = np.log(np.abs(values)) * np.float32(1.0 / _sketch._LOG_GAMMA)
     index = np.clip(np.ceil(magnitude), _sketch._LOW, _sketch._HIGH).astype(np.int32)
     index -= _sketch._LOW
-    slot = np.where(finite_values > 0, _sketch.ZERO + 1 + index, _sketch.ZERO - 1 - index)
-    slot[finite_values == 0] = _sketch.ZERO
+    slot = np.where(values > 0, _sketch.ZERO + 1 + index, _sketch.ZERO - 1 - index)
+    slot[values == 0] = _sketch.ZERO
     return np.bincount(slot, minlength=_sketch.SIZE)

@@ -29,13 +29,23 @@ class LayerStats:
         state: The running state.
         per_channel: Whether `state` holds one entry per channel.
         bins: Bins of `histogram()` by default. Defaults to `64`.
+        activation: The layer's activation name (`LayerInfo.activation`), or
+            None. Defaults to `None`.
     """
 
     def __init__(
-        self, key: str, class_name: str, state: State, *, per_channel: bool, bins: int = 64
+        self,
+        key: str,
+        class_name: str,
+        state: State,
+        *,
+        per_channel: bool,
+        bins: int = 64,
+        activation: str | None = None,
     ) -> None:
         self.key = key
         self.class_name = class_name
+        self.activation = activation
         self.per_channel = per_channel
         self.bins = bins
         self._state = state
@@ -110,6 +120,19 @@ class LayerStats:
         if not 0.0 <= q <= 1.0:
             raise StatsError(f"Expected a quantile q in [0, 1]. Received: q={q!r}")
         return _sketch.quantile(self._state.sketch, q, self.min, self.max)
+
+    def fraction_below(self, value: float) -> float:
+        """The fraction of finite values `<= value`, within the sketch's 1% accuracy."""
+        return self._sketch_fraction(_sketch.rank(self._state.sketch, value))
+
+    def fraction_above(self, value: float) -> float:
+        """The fraction of finite values `>= value`, within the sketch's 1% accuracy."""
+        sketch = self._state.sketch
+        return self._sketch_fraction(int(sketch.sum()) - _sketch.rank(sketch, value, strict=True))
+
+    def _sketch_fraction(self, count: int) -> float:
+        total = int(self._state.sketch.sum())
+        return count / total if total else 0.0
 
     @property
     def p1(self) -> float:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kerascope.errors import StatsError
-from kerascope.select import unknown_key
+from kerascope.select import LayerSelection, resolve, unknown_key
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._moments import State
 from kerascope.stats._table import table
@@ -30,6 +30,8 @@ class Statistics(Mapping[str, LayerStats]):
         states: key -> `(class_name, State)`, in execution order.
         per_channel: Whether the states are per channel.
         bins: Default number of histogram bins. Defaults to `64`.
+        activations: key -> the layer's activation name (`LayerInfo.activation`),
+            for diagnostics. Defaults to `None` (unknown).
 
     Example:
 
@@ -40,16 +42,29 @@ class Statistics(Mapping[str, LayerStats]):
     >>> kerascope.Statistics.from_json(whole.to_json())    # doctest: +SKIP
     """
 
-    __slots__ = ("_bins", "_layers", "_per_channel", "_states")
+    __slots__ = ("_activations", "_bins", "_layers", "_per_channel", "_states")
 
     def __init__(
-        self, states: Mapping[str, tuple[str, State]], *, per_channel: bool, bins: int = 64
+        self,
+        states: Mapping[str, tuple[str, State]],
+        *,
+        per_channel: bool,
+        bins: int = 64,
+        activations: Mapping[str, str | None] | None = None,
     ) -> None:
         self._states = dict(states)
         self._per_channel = bool(per_channel)
         self._bins = int(bins)
+        self._activations = {k: v for k, v in (activations or {}).items() if v is not None}
         self._layers = {
-            key: LayerStats(key, name, state, per_channel=per_channel, bins=bins)
+            key: LayerStats(
+                key,
+                name,
+                state,
+                per_channel=per_channel,
+                bins=bins,
+                activation=self._activations.get(key),
+            )
             for key, (name, state) in self._states.items()
         }
 
@@ -103,7 +118,25 @@ class Statistics(Mapping[str, LayerStats]):
             key: (name, state.merge(other._states[key][1], f" for key {key!r}"))
             for key, (name, state) in self._states.items()
         }
-        return Statistics(merged, per_channel=self._per_channel, bins=self._bins)
+        return self._with(merged)
+
+    def select(self, layers: LayerSelection) -> Statistics:
+        """The statistics of some of the keys, in order.
+
+        Args:
+            layers: A key, a glob (`"conv*"`), a compiled regex, a predicate
+                of the key, or a list of those.
+
+        Raises:
+            SelectionError: if the selection matches nothing or names an unknown key.
+        """
+        keys = resolve(layers, [(key, None) for key in self._states])
+        return self._with({key: self._states[key] for key in keys})
+
+    def _with(self, states: Mapping[str, tuple[str, State]]) -> Statistics:
+        return Statistics(
+            states, per_channel=self._per_channel, bins=self._bins, activations=self._activations
+        )
 
     def __or__(self, other: Any) -> Statistics:
         if not isinstance(other, Statistics):
@@ -119,7 +152,12 @@ class Statistics(Mapping[str, LayerStats]):
             "per_channel": self._per_channel,
             "bins": self._bins,
             "layers": [
-                {"key": key, "class_name": name, **state.to_dict()}
+                {
+                    "key": key,
+                    "class_name": name,
+                    **({"activation": a} if (a := self._activations.get(key)) else {}),
+                    **state.to_dict(),
+                }
                 for key, (name, state) in self._states.items()
             ],
         }
@@ -145,7 +183,13 @@ class Statistics(Mapping[str, LayerStats]):
             raise StatsError(
                 f"Expected complete kerascope statistics. Received: {type(error).__name__}: {error}"
             ) from error
-        return cls(states, per_channel=bool(data["per_channel"]), bins=int(data["bins"]))
+        activations = {layer["key"]: layer.get("activation") for layer in data["layers"]}
+        return cls(
+            states,
+            per_channel=bool(data["per_channel"]),
+            bins=int(data["bins"]),
+            activations=activations,
+        )
 
     def to_json(self) -> str:
         """Plain JSON text (no NaN/Infinity literals, no pickle)."""

@@ -65,8 +65,18 @@ def _summarize(x: Any, per_channel: bool) -> dict[str, Any]:
         "inf": ops.sum(ops.cast(ops.isinf(x), "int32"), axis=(0, 1)),
         "active": ops.sum(ops.cast(ops.any(x > 0, axis=1), "int32"), axis=0),
         "samples": ops.sum(ops.ones_like(x[:, 0, 0], dtype="int32")),
-        "sketch": _sketch.bucket_counts(x, finite),
+        "sketch": _sampled_sketch(x, finite),
     }
+
+
+def _sampled_sketch(x: Any, finite: Any) -> Any:
+    """The sketch of `_sketch.sample`'s values of each sample of `x`, `(samples, e, c)`."""
+    if x.shape[1] is None:  # variable-length sequences (TensorFlow): every value
+        return _sketch.bucket_counts(x, finite)
+    size = x.shape[1] * x.shape[2]
+    start, stride = _sketch.sample(size, x.shape[2])
+    rows = keras.ops.reshape(x, (-1, size))[:, start::stride]
+    return _sketch.bucket_counts(rows, keras.ops.reshape(finite, (-1, size))[:, start::stride])
 
 
 def _as_3d(x: Any, per_channel: bool) -> Any:

@@ -1,0 +1,114 @@
+"""`diagnose`: findings from a model's activations over data, or from saved statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from kerascope.diagnostics._findings import Findings
+from kerascope.diagnostics._rules import RULES, Thresholds
+from kerascope.errors import InputError
+from kerascope.select import LayerSelection
+from kerascope.stats import Statistics, stats
+
+__all__ = ["diagnose", "run_rules"]
+
+
+def diagnose(
+    model: Any,
+    data: Any = None,
+    layers: LayerSelection = None,
+    *,
+    thresholds: Thresholds | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> Findings:
+    """Finds what is wrong with a model's activations: dead, saturated, NaN, collapsing.
+
+    Computes streaming statistics of the selected layers over `data` (one
+    pass, memory bounded by the batch; see `kerascope.stats`) and applies the
+    rules, or applies them to `Statistics` computed earlier. Kinds of finding:
+
+    - `"nan"`: the first layer, in execution order, whose outputs hold NaN or
+      ±Inf (its inputs, the layers before it, were finite);
+    - `"dead"`: units of ReLU layers (including `Dense`/`Conv` with
+      `activation="relu"`) that are never > 0 for any sample, with indices;
+    - `"saturated"`: sigmoid/tanh/softmax outputs at their bounds for most
+      values (the model's own outputs are left out);
+    - `"vanishing"` / `"exploding"`: activation RMS falling below 1e-3 or
+      rising above 1e3 times the first layer's;
+    - `"constant"`: units with zero variance over all samples.
+
+    Args:
+        model: A built Keras model, or `Statistics` (then `data` must be None).
+        data: Inputs as for `kerascope.stats`.
+        layers: Which layers (see `kerascope.capture`). Defaults to `None` (all).
+        thresholds: When rules report. Defaults to `None` (`Thresholds()`).
+        batch_size: Samples per forward pass for array inputs. Defaults to `32`.
+        progress: Draw a progress bar on standard error. Defaults to `True`.
+
+    Returns:
+        `Findings`, in execution order; empty for a healthy model.
+
+    Raises:
+        InputError: for a missing `data`, or `data` given with `Statistics`.
+        SelectionError: for a selection that matches nothing.
+
+    Example:
+
+    >>> findings = kerascope.diagnose(model, x_val)        # doctest: +SKIP
+    >>> for f in findings.errors:                          # doctest: +SKIP
+    ...     print(f.key, f.kind, f.message)
+    dense_1 dead 20 of 64 units never active (31.2%) over 1,000 samples
+    """
+    if isinstance(model, Statistics):
+        if data is not None:
+            raise InputError(
+                "Expected either a model and data, or Statistics alone. "
+                f"Received: Statistics and data of type {type(data).__name__}"
+            )
+        statistics = model if layers is None else _select(model, layers)
+        return run_rules(statistics, thresholds=thresholds)
+    if data is None:
+        raise InputError(
+            "Expected data to run the model on: diagnose(model, data). "
+            "Received: data=None (pass Statistics to diagnose saved statistics)"
+        )
+    statistics = stats(model, data, layers, batch_size=batch_size, progress=progress)
+    return run_rules(statistics, thresholds=thresholds, outputs=_output_keys(model, statistics))
+
+
+def run_rules(
+    statistics: Statistics,
+    *,
+    thresholds: Thresholds | None = None,
+    outputs: Collection[str] | None = None,
+) -> Findings:
+    """Applies every rule to `statistics`.
+
+    Args:
+        statistics: Per-channel or whole-layer statistics.
+        thresholds: When rules report. Defaults to `None` (`Thresholds()`).
+        outputs: The keys of the model's outputs (no saturation finding).
+            Defaults to `None`: the last key.
+
+    Returns:
+        `Findings`, sorted by the layers' execution order.
+    """
+    limits = thresholds if thresholds is not None else Thresholds()
+    if outputs is None:
+        outputs = list(statistics)[-1:]
+    found = [f for rule in RULES.values() for f in rule(statistics, limits, set(outputs))]
+    order = {key: i for i, key in enumerate(statistics)}
+    return Findings(sorted(found, key=lambda f: order[f.key]))
+
+
+def _output_keys(model: Any, statistics: Statistics) -> set[str]:
+    """The keys of the model's output layers (and the last key)."""
+    names = set(getattr(model, "output_names", None) or ())
+    keys = {key for key in statistics if key.split("[", 1)[0] in names}
+    return keys | set(list(statistics)[-1:])
+
+
+def _select(statistics: Statistics, layers: LayerSelection) -> Statistics:
+    return statistics.select(layers)

@@ -1,0 +1,226 @@
+"""`ActivationMonitor`: activation statistics, histograms and alarms during `fit`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from kerascope import data as data_module
+from kerascope.diagnostics import KINDS, Finding, Thresholds, run_rules
+from kerascope.errors import InputError
+from kerascope.monitor._history import MonitorHistory, Snapshot
+from kerascope.select import LayerSelection
+from kerascope.stats._api import run_statistics, statistics_probe
+
+__all__ = ["ActivationMonitor"]
+
+
+class ActivationMonitor(keras.callbacks.Callback):
+    """Watches layer activations on a fixed probe batch while a model trains.
+
+    At every interval, the monitor runs the probe data through the model (one
+    compiled forward pass per batch, compiled once per training run, the
+    model's variables left untouched), computes per-layer statistics, runs the
+    diagnostic rules on them, and
+
+    - appends a `Snapshot` to `history` (and, with `store=`, to a JSON-lines
+      file on disk, readable with `MonitorHistory.load`);
+    - with `log_dir=`, writes TensorBoard scalars (mean, std, zero, non-finite
+      and dead fractions) and activation histograms for every monitored layer,
+      on every backend, to `log_dir/activations`;
+    - stops training (`model.stop_training`) when a finding of a kind in
+      `stop_on` appears, and keeps it in `stopped_by`.
+
+    Works in `model.fit` on TensorFlow, JAX and torch. On JAX, `fit` keeps the
+    model's state outside the model; the monitor reads it through Keras' own
+    state sync, as every callback that touches the model does.
+
+    Args:
+        probe_data: The fixed inputs to watch: an array, or a list/dict of
+            arrays for a multi-input model (a few hundred samples at most
+            keep it cheap).
+        layers: Which layers (see `kerascope.capture`). Defaults to `None` (all).
+        every_n_batches: Also take a snapshot every this many training batches.
+            Defaults to `None` (never).
+        every_n_epochs: Take a snapshot at the end of every this many epochs.
+            Defaults to `1`; `None` for batch intervals only.
+        log_dir: A TensorBoard log directory. Defaults to `None` (no logs).
+        histograms: Write activation histograms to TensorBoard. Defaults to `True`.
+        store: A file to append each snapshot to, as one JSON line. Defaults
+            to `None` (memory only).
+        stop_on: Kinds of finding that stop training: any of `"nan"`,
+            `"dead"`, `"saturated"`, `"vanishing"`, `"exploding"`,
+            `"constant"`. Defaults to `()`.
+        per_channel: Keep per-channel statistics (needed to find dead units).
+            Defaults to `True`.
+        bins: Histogram bins. Defaults to `64`.
+        thresholds: When the rules report. Defaults to `None` (`Thresholds()`).
+        batch_size: Samples per forward pass over `probe_data`. Defaults to `128`.
+
+    Raises:
+        InputError: for bad intervals or unknown `stop_on` kinds.
+
+    Example:
+
+    >>> monitor = kerascope.ActivationMonitor(x_val[:256], log_dir="logs",
+    ...                                       stop_on=("nan",))  # doctest: +SKIP
+    >>> model.fit(x, y, epochs=10, callbacks=[monitor])           # doctest: +SKIP
+    >>> monitor.history.series("conv1", "std")                    # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        probe_data: Any,
+        layers: LayerSelection = None,
+        *,
+        every_n_batches: int | None = None,
+        every_n_epochs: int | None = 1,
+        log_dir: str | os.PathLike[str] | None = None,
+        histograms: bool = True,
+        store: str | os.PathLike[str] | None = None,
+        stop_on: Sequence[str] = (),
+        per_channel: bool = True,
+        bins: int = 64,
+        thresholds: Thresholds | None = None,
+        batch_size: int = 128,
+    ) -> None:
+        super().__init__()
+        for name, value in (("every_n_batches", every_n_batches), ("every_n_epochs", every_n_epochs)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise InputError(
+                    f"Expected {name} to be a positive integer or None. Received: {name}={value!r}"
+                )
+        if every_n_batches is None and every_n_epochs is None:
+            raise InputError(
+                "Expected every_n_batches or every_n_epochs to be set. "
+                "Received: both None (the monitor would never run)"
+            )
+        stop_on = (stop_on,) if isinstance(stop_on, str) else tuple(stop_on)
+        unknown = [kind for kind in stop_on if kind not in KINDS]
+        if unknown:
+            raise InputError(f"Expected stop_on kinds among {list(KINDS)}. Received: {unknown}")
+        self._probe_data = probe_data
+        self._layers = layers
+        self._every_n_batches = every_n_batches
+        self._every_n_epochs = every_n_epochs
+        self._log_dir = log_dir
+        self._histograms = bool(histograms)
+        self._store = store
+        self._stop_on = stop_on
+        self._per_channel = bool(per_channel)
+        self._bins = bins
+        self._thresholds = thresholds
+        self._batch_size = batch_size
+        self.history = MonitorHistory()
+        #: The finding that stopped training, if one did.
+        self.stopped_by: Finding | None = None
+        self._run: dict[str, Any] | None = None
+        self._step = 0
+        self._epoch = 0
+        if every_n_batches is not None:
+            # Defined on the instance only when wanted: Keras skips (and
+            # dispatches asynchronously around) batch hooks a callback leaves alone.
+            self.on_train_batch_end = self._on_train_batch_end  # type: ignore[method-assign]
+
+    # -- Keras hooks ---------------------------------------------------------------
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        model = self.model
+        probe, on_device = statistics_probe(
+            model, self._layers, training=False, per_channel=self._per_channel
+        )
+        batches = list(data_module.as_batches(self._probe_data, self._batch_size, probe.input_spec))
+        names = set(getattr(model, "output_names", None) or ())
+        writer = None
+        if self._log_dir is not None:
+            from kerascope.monitor._tensorboard import EventWriter
+
+            writer = EventWriter(
+                os.path.join(os.fspath(self._log_dir), "activations"), histograms=self._histograms
+            )
+        self._run = {
+            "probe": probe,
+            "on_device": on_device,
+            "batches": batches,
+            "output_names": names,
+            "writer": writer,
+        }
+        self._step = 0
+        self._iterations = _iterations(model)
+        self.stopped_by = None
+
+    def _on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._step += 1
+        assert self._every_n_batches is not None
+        if self._step % self._every_n_batches == 0:
+            self.snapshot()
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._every_n_batches is None:  # no batch hook counts them: the optimizer does
+            done = _iterations(self.model)
+            if done is not None and self._iterations is not None:
+                self._step = done - self._iterations
+            else:
+                self._step += int((self.params or {}).get("steps") or 0)
+        if self._every_n_epochs is None or (epoch + 1) % self._every_n_epochs:
+            return
+        if self.history and self.history[-1].step == self._step:
+            return  # a batch interval just took this snapshot
+        self.snapshot()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._run is not None and self._run["writer"] is not None:
+            self._run["writer"].close()
+        self._run = None
+
+    # -- snapshots -----------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """Takes a snapshot now (the hooks call this at every interval)."""
+        if self._run is None:
+            raise InputError(
+                "Expected a running fit: the monitor prepares its probe in on_train_begin. "
+                "Received: a snapshot request outside training"
+            )
+        self.model  # noqa: B018 - on JAX, syncs the training state into the variables
+        run = self._run
+        statistics = run_statistics(
+            run["probe"], run["batches"], run["on_device"], self._per_channel, self._bins
+        )
+        outputs = {k for k in statistics if k.split("[", 1)[0] in run["output_names"]}
+        outputs |= set(list(statistics)[-1:])
+        findings = run_rules(statistics, thresholds=self._thresholds, outputs=outputs)
+        snapshot = Snapshot(self._epoch, self._step, statistics, findings)
+        self.history.append(snapshot)
+        if run["writer"] is not None:
+            run["writer"].write(statistics, self._step)
+        if self._store is not None:
+            with open(self._store, "a", encoding="utf-8") as file:
+                file.write(json.dumps(snapshot.to_dict()) + "\n")
+        stopping = [f for f in findings if f.kind in self._stop_on]
+        if stopping and self.stopped_by is None:
+            self.stopped_by = stopping[0]
+            self.model.stop_training = True
+        return snapshot
+
+    def __repr__(self) -> str:
+        every = []
+        if self._every_n_batches:
+            every.append(f"every_n_batches={self._every_n_batches}")
+        if self._every_n_epochs:
+            every.append(f"every_n_epochs={self._every_n_epochs}")
+        return f"ActivationMonitor({', '.join(every)}, {len(self.history)} snapshots)"
+
+
+def _iterations(model: Any) -> int | None:
+    """The optimizer's step counter, or None for a model without one."""
+    optimizer = getattr(model, "optimizer", None)
+    iterations = getattr(optimizer, "iterations", None)
+    return None if iterations is None else int(keras.ops.convert_to_numpy(iterations))
