@@ -35,7 +35,11 @@ def test_dead_units_are_found_with_their_indices(x, form):
     else:
         inputs = keras.Input((6,))
         h = layers.Dense(8, name="dense")(inputs)
-        relu = layers.ReLU(name="hidden") if form == "layer" else layers.Activation("relu", name="hidden")
+        relu = (
+            layers.ReLU(name="hidden")
+            if form == "layer"
+            else layers.Activation("relu", name="hidden")
+        )
         model = keras.Model(inputs, layers.Dense(3, name="out")(relu(h)))
         dense = model.get_layer("dense")
     kernel, bias = dense.get_weights()
@@ -130,9 +134,7 @@ def test_vanishing_and_exploding_scale(rng, scale, kind):
     acts = kerascope.capture(model, x)
     rms = {key: float(np.sqrt(np.mean(np.square(a, dtype=np.float64)))) for key, a in acts.items()}
     ratios = {key: rms[key] / rms["d0"] for key in rms}
-    crossed = [
-        key for key, r in ratios.items() if (r < 1e-3 if kind == "vanishing" else r > 1e3)
-    ]
+    crossed = [key for key, r in ratios.items() if (r < 1e-3 if kind == "vanishing" else r > 1e3)]
     assert crossed, ratios
 
     findings = kerascope.diagnose(model, x, progress=False).of_kind(kind)

@@ -45,7 +45,9 @@ class JaxBackend:
         shapes: dict[str, list[Any]] = {}
 
         def record(key: str, outputs: Any) -> Any:
-            shapes[key] = [jax.ShapeDtypeStruct(o.shape, o.dtype) for o in keras.tree.flatten(outputs)]
+            shapes[key] = [
+                jax.ShapeDtypeStruct(o.shape, o.dtype) for o in keras.tree.flatten(outputs)
+            ]
             return outputs
 
         jax.eval_shape(lambda: loss_of(record))
@@ -58,7 +60,8 @@ class JaxBackend:
             return loss_of(tap)
 
         zeros = {
-            key: [jax.numpy.zeros(s.shape, s.dtype) for s in leaves] for key, leaves in shapes.items()
+            key: [jax.numpy.zeros(s.shape, s.dtype) for s in leaves]
+            for key, leaves in shapes.items()
         }
         grads = jax.grad(loss)(zeros)
         return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}

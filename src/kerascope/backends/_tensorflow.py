@@ -54,7 +54,5 @@ class TensorFlowBackend:
                 return outputs
 
             loss = loss_of(tap)
-        grads = tape.gradient(
-            loss, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO
-        )
+        grads = tape.gradient(loss, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}

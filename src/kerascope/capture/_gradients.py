@@ -129,7 +129,7 @@ def _loss(model: Any, y: Any, loss: str | LossFn | None) -> Callable[[Any], Any]
                 "loss= a function of the model's outputs such as `lambda out: out[:, 3]`. "
                 f"Received: y=None and loss={loss!r}"
             )
-        return lambda y_pred: loss(y_pred)
+        return loss
     if loss is None:
         loss = getattr(model, "loss", None)
         if loss is None:
@@ -146,9 +146,7 @@ def _structured(loss: Any) -> Callable[[Any, Any], Any]:
     """A loss of `(y_true, y_pred)`, summed over outputs for a list or dict of losses."""
     if isinstance(loss, dict):
         parts = {name: _single(item) for name, item in loss.items() if item is not None}
-        return lambda y_true, y_pred: sum(
-            parts[name](y_true[name], y_pred[name]) for name in parts
-        )
+        return lambda y_true, y_pred: sum(parts[name](y_true[name], y_pred[name]) for name in parts)
     if isinstance(loss, (list, tuple)):
         parts_list = [_single(item) for item in loss]
         return lambda y_true, y_pred: sum(
@@ -166,7 +164,7 @@ def _single(loss: Any) -> Callable[[Any, Any], Any]:
                 f"Expected a Keras loss name such as 'mse'. Received: loss={loss!r}"
             ) from error
         # Like `model.compile(loss="mse")`: averaged over the batch.
-        return keras.losses.LossFunctionWrapper(function)  # type: ignore[no-any-return]
+        return lambda y_true, y_pred: keras.ops.mean(function(y_true, y_pred))
     if callable(loss):
         return loss  # type: ignore[no-any-return]
     raise InputError(f"Expected a loss function or name. Received: loss={loss!r}")

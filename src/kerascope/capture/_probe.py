@@ -190,9 +190,8 @@ class Probe:
         if model is None:
             raise CaptureError("The model of this Probe no longer exists.")
         recorder = Recorder(self._key_of, self._wanted, tap=tap)
-        with keras.StatelessScope():
-            with recorder.recording(self._tree):
-                outputs = model(inputs, training=self._training)
+        with keras.StatelessScope(), recorder.recording(self._tree):
+            outputs = model(inputs, training=self._training)
         missing = self._wanted - set(recorder.outputs)
         if missing:
             raise CaptureError(

@@ -158,7 +158,9 @@ class Findings(Sequence[Finding]):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise InputError(f"Expected JSON findings. Received text that is not JSON: {error}")
+            raise InputError(
+                f"Expected JSON findings. Received text that is not JSON: {error}"
+            ) from error
         return cls.from_dict(data)
 
     def __repr__(self) -> str:
@@ -172,7 +174,6 @@ class Findings(Sequence[Finding]):
         plural = "s" if len(self._items) != 1 else ""
         rows = [["severity", "key", "kind", "message"]]
         rows += [[f.severity, f.key, f.kind, f.message] for f in self._items]
-        return (
-            f"Findings({len(self._items)} finding{plural}: {', '.join(counts)})\n"
-            + table(rows, left=4)
+        return f"Findings({len(self._items)} finding{plural}: {', '.join(counts)})\n" + table(
+            rows, left=4
         )

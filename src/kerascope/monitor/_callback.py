@@ -19,7 +19,7 @@ from kerascope.stats._api import run_statistics, statistics_probe
 __all__ = ["ActivationMonitor"]
 
 
-class ActivationMonitor(keras.callbacks.Callback):
+class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     """Watches layer activations on a fixed probe batch while a model trains.
 
     At every interval, the monitor runs the probe data through the model (one
@@ -89,7 +89,10 @@ class ActivationMonitor(keras.callbacks.Callback):
         batch_size: int = 128,
     ) -> None:
         super().__init__()
-        for name, value in (("every_n_batches", every_n_batches), ("every_n_epochs", every_n_epochs)):
+        for name, value in (
+            ("every_n_batches", every_n_batches),
+            ("every_n_epochs", every_n_epochs),
+        ):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise InputError(
                     f"Expected {name} to be a positive integer or None. Received: {name}={value!r}"

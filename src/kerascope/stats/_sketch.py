@@ -124,8 +124,8 @@ def rank(counts: np.ndarray, value: float, *, strict: bool = False) -> int:
     Each bucket counts as its representative value, so the answer is exact
     except for values within `RELATIVE_ACCURACY` of `value`.
     """
-    side = "left" if strict else "right"
-    return int(counts[: int(np.searchsorted(_VALUES, value, side=side))].sum())
+    stop = np.searchsorted(_VALUES, float(value), side="left" if strict else "right")
+    return int(counts[: int(stop)].sum())
 
 
 def histogram(
