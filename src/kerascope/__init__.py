@@ -17,6 +17,7 @@ from kerascope.errors import (
     StoreError,
 )
 from kerascope.monitor import ActivationMonitor, MonitorHistory
+from kerascope.report import report
 from kerascope.stats import LayerStats, Statistics, StatsAccumulator, StatsError, stats
 from kerascope.store import Store, StoredArray, record
 from kerascope.store import open as open  # re-exported, but not in __all__ (see below)
@@ -50,5 +51,6 @@ __all__ = [
     "diagnose",
     "gradients",
     "record",
+    "report",
     "stats",
 ]

@@ -1,15 +1,21 @@
-"""The demo behind `kerascope demo`: train a small CNN on real digits, capture every layer."""
+"""The demo behind `kerascope demo`: train a small CNN on real digits and look inside it.
+
+It trains on scikit-learn's bundled 8x8 digits (no download) with the
+activation monitor, records every layer's activations on the held-out digits
+to a Zarr store, diagnoses them, and writes an HTML report and TensorBoard logs.
+"""
 
 from __future__ import annotations
 
+import os
+import pathlib
+import shutil
+import sys
 import time
 from typing import Any, TextIO
 
 import keras
 import numpy as np
-
-from kerascope._text import table
-from kerascope.capture import capture
 
 
 def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
@@ -40,52 +46,81 @@ def build_cnn() -> keras.Model:
     return keras.Model(inputs, outputs, name="digits_cnn")
 
 
-def run(*, epochs: int = 10, out: TextIO, seed: int = 0) -> dict[str, Any]:
-    """Trains the CNN briefly, captures every layer on held-out digits, writes a table.
+def run(
+    *,
+    out_dir: str | os.PathLike[str] = "kerascope-demo",
+    epochs: int = 10,
+    progress: bool = True,
+    out: TextIO = sys.stdout,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Trains the CNN with the monitor, records, diagnoses, writes the report and logs.
 
-    Returns a summary: test accuracy, the captured keys and the capture time.
+    Args:
+        out_dir: Where the report, logs, store and history go (created).
+            Defaults to `"kerascope-demo"`.
+        epochs: Training epochs. Defaults to `10`.
+        progress: Progress bars for recording and the report. Defaults to `True`.
+        out: Where the summary is written. Defaults to standard output.
+        seed: The random seed. Defaults to `0`.
+
+    Returns:
+        A summary: test accuracy, the recorded keys, the findings and the paths written.
     """
+    from kerascope.diagnostics import diagnose
+    from kerascope.monitor import ActivationMonitor
+    from kerascope.report import report
+    from kerascope.store import record
+
     keras.utils.set_random_seed(seed)
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     images, labels = load_digits_images()
     order = np.random.default_rng(seed).permutation(len(images))
     images, labels = images[order], labels[order]
     split = int(0.8 * len(images))
+    train, test = images[:split], images[split:]
     model = build_cnn()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     out.write(
-        f"kerascope demo on the {keras.backend.backend()} backend: training a small CNN "
-        f"on {split} of scikit-learn's {len(images)} bundled 8x8 digits...\n"
+        f"kerascope demo on the {keras.backend.backend()} backend: training a small CNN on "
+        f"{split} of scikit-learn's {len(images)} bundled 8x8 digits, watching its activations...\n"
     )
-    model.fit(images[:split], labels[:split], epochs=epochs, batch_size=32, verbose=0)
-    _, accuracy = model.evaluate(images[split:], labels[split:], verbose=0)
-    out.write(f"test accuracy after {epochs} epochs: {accuracy:.1%}\n\n")
-
+    history_path = out_dir / "monitor.jsonl"
+    shutil.rmtree(out_dir / "logs", ignore_errors=True)  # one run's logs, not a pile-up
+    monitor = ActivationMonitor(
+        test[:256], log_dir=out_dir / "logs", store=history_path, stop_on=("nan",)
+    )
     start = time.perf_counter()
-    acts = capture(model, images[split:])
+    model.fit(train, labels[:split], epochs=epochs, batch_size=32, verbose=0, callbacks=[monitor])
     seconds = time.perf_counter() - start
+    _, accuracy = model.evaluate(test, labels[split:], verbose=0)
     out.write(
-        f"captured {len(acts)} layers for {len(images) - split} held-out digits in one forward "
-        f"pass per batch ({seconds:.2f} s, including compilation):\n\n"
+        f"test accuracy after {len(monitor.history)} epochs ({seconds:.1f} s, monitor "
+        f"included): {accuracy:.1%}\n\n"
     )
-    out.write(_table(acts) + "\n")
-    return {"accuracy": float(accuracy), "keys": list(acts), "seconds": seconds}
 
-
-def _table(acts: Any) -> str:
-    header = ("layer", "class", "shape", "mean", "std", "min", "max", "zeros")
-    rows = [header]
-    for key, info in acts.info.items():
-        a = np.asarray(acts[key], dtype="float64")
-        rows.append(
-            (
-                key,
-                info.class_name,
-                str(tuple(a.shape)),
-                f"{a.mean():.3f}",
-                f"{a.std():.3f}",
-                f"{a.min():.3f}",
-                f"{a.max():.3f}",
-                f"{(a == 0).mean():.1%}",
-            )
-        )
-    return table(rows, left=3, indent="")
+    store = record(model, test, out_dir / "activations.zarr", overwrite=True, progress=progress)
+    out.write(
+        f"recorded {len(store)} layer outputs for {store.samples} held-out digits; "
+        f"their statistics:\n{store.statistics!r}\n\n"
+    )
+    findings = diagnose(store.statistics)
+    out.write(f"{findings!r}\n\n")
+    page = report(model, test, out_dir / "report.html", monitor=monitor, progress=progress)
+    out.write(
+        "Written:\n"
+        f"  {page}  the HTML report (open it in a browser)\n"
+        f"  {out_dir / 'logs'}  TensorBoard logs: tensorboard --logdir {out_dir / 'logs'}\n"
+        f"  {out_dir / 'activations.zarr'}  every layer's activations: kerascope.open(...)\n"
+        f"  {history_path}  the monitor's history: MonitorHistory.load(...)\n"
+    )
+    return {
+        "accuracy": float(accuracy),
+        "keys": list(store),
+        "findings": findings,
+        "report": page,
+        "logs": out_dir / "logs",
+        "store": out_dir / "activations.zarr",
+        "history": monitor.history,
+    }

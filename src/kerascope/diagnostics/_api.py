@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from kerascope.diagnostics._findings import Findings
@@ -11,7 +11,7 @@ from kerascope.errors import InputError
 from kerascope.select import LayerSelection
 from kerascope.stats import Statistics, stats
 
-__all__ = ["diagnose", "run_rules"]
+__all__ = ["diagnose", "output_keys", "run_rules"]
 
 
 def diagnose(
@@ -75,7 +75,7 @@ def diagnose(
             "Received: data=None (pass Statistics to diagnose saved statistics)"
         )
     statistics = stats(model, data, layers, batch_size=batch_size, progress=progress)
-    return run_rules(statistics, thresholds=thresholds, outputs=_output_keys(model, statistics))
+    return run_rules(statistics, thresholds=thresholds, outputs=output_keys(model, statistics))
 
 
 def run_rules(
@@ -103,11 +103,11 @@ def run_rules(
     return Findings(sorted(found, key=lambda f: order[f.key]))
 
 
-def _output_keys(model: Any, statistics: Statistics) -> set[str]:
-    """The keys of the model's output layers (and the last key)."""
+def output_keys(model: Any, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` are the model's outputs: its output layers' keys, and the last key."""
+    keys = list(keys)
     names = set(getattr(model, "output_names", None) or ())
-    keys = {key for key in statistics if key.split("[", 1)[0] in names}
-    return keys | set(list(statistics)[-1:])
+    return {key for key in keys if key.split("[", 1)[0] in names} | set(keys[-1:])
 
 
 def _select(statistics: Statistics, layers: LayerSelection) -> Statistics:

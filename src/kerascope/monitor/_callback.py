@@ -11,6 +11,7 @@ import keras
 
 from kerascope import data as data_module
 from kerascope.diagnostics import KINDS, Finding, Thresholds, run_rules
+from kerascope.diagnostics._api import output_keys
 from kerascope.errors import InputError
 from kerascope.monitor._history import MonitorHistory, Snapshot
 from kerascope.select import LayerSelection
@@ -50,8 +51,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             Defaults to `1`; `None` for batch intervals only.
         log_dir: A TensorBoard log directory. Defaults to `None` (no logs).
         histograms: Write activation histograms to TensorBoard. Defaults to `True`.
-        store: A file to append each snapshot to, as one JSON line. Defaults
-            to `None` (memory only).
+        store: A file to write each snapshot to, as one JSON line, as it is
+            taken (a crash loses nothing already written). A new monitor starts
+            the file afresh; a monitor reused for another `fit` appends.
+            Defaults to `None` (memory only).
         stop_on: Kinds of finding that stop training: any of `"nan"`,
             `"dead"`, `"saturated"`, `"vanishing"`, `"exploding"`,
             `"constant"`. Defaults to `()`.
@@ -137,7 +140,6 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             model, self._layers, training=False, per_channel=self._per_channel
         )
         batches = list(data_module.as_batches(self._probe_data, self._batch_size, probe.input_spec))
-        names = set(getattr(model, "output_names", None) or ())
         writer = None
         if self._log_dir is not None:
             from kerascope.monitor._tensorboard import EventWriter
@@ -149,9 +151,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             "probe": probe,
             "on_device": on_device,
             "batches": batches,
-            "output_names": names,
             "writer": writer,
         }
+        if self._store is not None and not self.history:
+            open(self._store, "w", encoding="utf-8").close()  # a new history starts
         self._step = 0
         self._iterations = _iterations(model)
         self.stopped_by = None
@@ -197,9 +200,9 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         statistics = run_statistics(
             run["probe"], run["batches"], run["on_device"], self._per_channel, self._bins
         )
-        outputs = {k for k in statistics if k.split("[", 1)[0] in run["output_names"]}
-        outputs |= set(list(statistics)[-1:])
-        findings = run_rules(statistics, thresholds=self._thresholds, outputs=outputs)
+        findings = run_rules(
+            statistics, thresholds=self._thresholds, outputs=output_keys(self.model, statistics)
+        )
         snapshot = Snapshot(self._epoch, self._step, statistics, findings)
         self.history.append(snapshot)
         if run["writer"] is not None:
