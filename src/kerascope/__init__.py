@@ -7,6 +7,7 @@ Example:
 >>> probe = kerascope.Probe(model, layers=keras.layers.Dense)  # doctest: +SKIP
 """
 
+from kerascope import plot
 from kerascope.capture import Activations, LayerInfo, Probe, capture, gradients
 from kerascope.diagnostics import Finding, Findings, diagnose
 from kerascope.errors import (
@@ -50,6 +51,7 @@ __all__ = [
     "capture",
     "diagnose",
     "gradients",
+    "plot",
     "record",
     "report",
     "stats",

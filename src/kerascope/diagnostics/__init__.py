@@ -9,6 +9,24 @@ Findings(none: no dead, saturated, non-finite or collapsing activations)
 
 from kerascope.diagnostics._api import diagnose, run_rules
 from kerascope.diagnostics._findings import KINDS, SEVERITIES, Finding, Findings
-from kerascope.diagnostics._rules import Thresholds
+from kerascope.diagnostics._rules import (
+    Thresholds,
+    bounds_of,
+    dead_fraction,
+    is_relu,
+    saturated_fraction,
+)
 
-__all__ = ["KINDS", "SEVERITIES", "Finding", "Findings", "Thresholds", "diagnose", "run_rules"]
+__all__ = [
+    "KINDS",
+    "SEVERITIES",
+    "Finding",
+    "Findings",
+    "Thresholds",
+    "bounds_of",
+    "dead_fraction",
+    "diagnose",
+    "is_relu",
+    "run_rules",
+    "saturated_fraction",
+]

@@ -17,7 +17,14 @@ import numpy as np
 from kerascope.diagnostics._findings import Finding
 from kerascope.stats import LayerStats, Statistics
 
-__all__ = ["RULES", "Thresholds", "bounds_of", "is_relu"]
+__all__ = [
+    "RULES",
+    "Thresholds",
+    "bounds_of",
+    "dead_fraction",
+    "is_relu",
+    "saturated_fraction",
+]
 
 _RELU = frozenset({"relu", "relu6"})
 #: The output range of bounded activations.
@@ -70,6 +77,33 @@ def bounds_of(layer: LayerStats) -> tuple[float, float] | None:
     if layer.class_name == "Softmax":
         return _BOUNDS["softmax"]
     return None
+
+
+def dead_fraction(layer: LayerStats) -> float:
+    """The fraction of a ReLU layer's units never active (> 0); NaN for other layers.
+
+    Without per-channel statistics the layer counts as one unit: dead when its
+    largest value is <= 0.
+    """
+    if not is_relu(layer) or layer.samples == 0 or layer.count == 0:
+        return math.nan
+    if layer.per_channel:
+        return float(np.mean(layer.active_count == 0))
+    return 1.0 if layer.max <= 0 else 0.0
+
+
+def saturated_fraction(layer: LayerStats, margin: float = 0.02) -> tuple[float, float]:
+    """`(at_low, at_high)`: the fractions of a bounded layer's values at each bound.
+
+    A value is at a bound within `margin` times the output range. NaN for a
+    layer without a bounded activation.
+    """
+    bounds = bounds_of(layer)
+    if bounds is None or layer.count == 0:
+        return math.nan, math.nan
+    low, high = bounds
+    width = margin * (high - low)
+    return layer.fraction_below(low + width), layer.fraction_above(high - width)
 
 
 Rule = Callable[[Statistics, Thresholds, Collection[str]], list[Finding]]
@@ -164,8 +198,7 @@ def saturation(stats: Statistics, limits: Thresholds, outputs: Collection[str]) 
             continue
         low, high = bounds
         margin = limits.saturation_margin * (high - low)
-        at_low = layer.fraction_below(low + margin)
-        at_high = layer.fraction_above(high - margin)
+        at_low, at_high = saturated_fraction(layer, limits.saturation_margin)
         fraction = at_low + at_high
         if fraction < limits.saturation_warning:
             continue

@@ -229,4 +229,4 @@ def _iterations(model: Any) -> int | None:
     """The optimizer's step counter, or None for a model without one."""
     optimizer = getattr(model, "optimizer", None)
     iterations = getattr(optimizer, "iterations", None)
-    return None if iterations is None else int(keras.ops.convert_to_numpy(iterations))
+    return None if iterations is None else int(iterations)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kerascope.diagnostics._rules import is_relu
+from kerascope.diagnostics import dead_fraction, is_relu
 from kerascope.stats import LayerStats, Statistics
 
 __all__ = ["EventWriter"]
@@ -92,6 +92,6 @@ def _scalars(layer: LayerStats) -> dict[str, float]:
         "zero_fraction": layer.zero_fraction,
         "nonfinite_fraction": layer.nan_fraction + layer.inf_fraction,
     }
-    if is_relu(layer) and layer.per_channel:
-        scalars["dead_fraction"] = float(np.mean(layer.active_count == 0))
+    if is_relu(layer):
+        scalars["dead_fraction"] = dead_fraction(layer)
     return {name: float(value) for name, value in scalars.items()}

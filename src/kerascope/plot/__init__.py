@@ -1,0 +1,22 @@
+"""Matplotlib figures of activations: feature maps, histograms, overlays, profiles, training.
+
+Every function returns a `matplotlib.figure.Figure` built without pyplot (no
+global state, no GUI backend, nothing shown): save it with `fig.savefig(...)`
+or display it in a notebook. matplotlib is imported on first use, so
+`import kerascope.plot` works without it (`pip install kerascope[viz]`).
+
+Example:
+
+>>> import kerascope.plot
+>>> acts = kerascope.capture(model, x, layers="conv*")              # doctest: +SKIP
+>>> kerascope.plot.feature_maps(acts, "conv1").savefig("conv1.png")  # doctest: +SKIP
+>>> kerascope.plot.layer_profile(kerascope.stats(model, x))          # doctest: +SKIP
+"""
+
+from kerascope.plot._distributions import histograms
+from kerascope.plot._evolution import evolution
+from kerascope.plot._feature_maps import feature_maps
+from kerascope.plot._overlay import overlay
+from kerascope.plot._profile import layer_profile
+
+__all__ = ["evolution", "feature_maps", "histograms", "layer_profile", "overlay"]
