@@ -181,7 +181,7 @@ def _figures(
     evolution = []
     if history is not None and len(history):
         for key in spread(list(history.keys), 4):
-            evolution.append({"key": key, "uri": data_uri(plot.evolution(history, key))})
+            evolution.append({"key": key, "uri": data_uri(plot.evolution(history, key, log=True))})
     return {
         "profile_uri": data_uri(plot.layer_profile(statistics)),
         "histograms_uri": data_uri(plot.histograms(statistics)),
