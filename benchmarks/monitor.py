@@ -48,7 +48,7 @@ def run_fit(x: np.ndarray, y: np.ndarray, epochs: int, monitor: Callable[[], Any
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--probe", type=int, default=256)
     args = parser.parse_args()

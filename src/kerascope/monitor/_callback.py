@@ -62,7 +62,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             Defaults to `True`.
         bins: Histogram bins. Defaults to `64`.
         thresholds: When the rules report. Defaults to `None` (`Thresholds()`).
-        batch_size: Samples per forward pass over `probe_data`. Defaults to `128`.
+        batch_size: Samples per forward pass over `probe_data`. Defaults to `256`.
 
     Raises:
         InputError: for bad intervals or unknown `stop_on` kinds.
@@ -89,7 +89,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         per_channel: bool = True,
         bins: int = 64,
         thresholds: Thresholds | None = None,
-        batch_size: int = 128,
+        batch_size: int = 256,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -198,7 +198,12 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.model  # noqa: B018 - on JAX, syncs the training state into the variables
         run = self._run
         statistics = run_statistics(
-            run["probe"], run["batches"], run["on_device"], self._per_channel, self._bins
+            run["probe"],
+            run["batches"],
+            run["on_device"],
+            self._per_channel,
+            self._bins,
+            prefetch=len(run["batches"]) > 2,
         )
         findings = run_rules(
             statistics, thresholds=self._thresholds, outputs=output_keys(self.model, statistics)

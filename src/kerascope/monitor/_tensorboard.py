@@ -17,6 +17,8 @@ from kerascope.stats import LayerStats, Statistics
 
 __all__ = ["EventWriter"]
 
+_FLUSH_SECONDS = 5
+
 
 def _tensorboard() -> Any:
     try:
@@ -45,7 +47,9 @@ class EventWriter:
     def __init__(self, log_dir: str | os.PathLike[str], *, histograms: bool = True) -> None:
         self._event_pb2, self._summary_pb2, writer_class = _tensorboard()
         os.makedirs(log_dir, exist_ok=True)
-        self._writer = writer_class(os.fspath(log_dir))
+        # The writer's thread flushes every few seconds and on `close`: a
+        # flush per snapshot would make training wait on the disk.
+        self._writer = writer_class(os.fspath(log_dir), flush_secs=_FLUSH_SECONDS)
         self._histograms = histograms
 
     @property
@@ -54,7 +58,7 @@ class EventWriter:
         return str(self._writer.get_logdir())
 
     def write(self, statistics: Statistics, step: int) -> None:
-        """Adds the statistics of `step` and flushes them to disk."""
+        """Adds the statistics of `step` (on disk within `_FLUSH_SECONDS`)."""
         summary = self._summary_pb2.Summary
         values = []
         for key, layer in statistics.items():
@@ -65,7 +69,6 @@ class EventWriter:
                 values.append(summary.Value(tag=tag, histo=self._histogram(layer)))
         event = self._event_pb2.Event(step=int(step), summary=summary(value=values))
         self._writer.add_event(event)
-        self._writer.flush()
 
     def close(self) -> None:
         """Flushes and closes the event file."""

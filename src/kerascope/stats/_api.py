@@ -103,13 +103,25 @@ def run_statistics(
     per_channel: bool,
     bins: int,
     advance: Callable[[int], None] | None = None,
+    *,
+    prefetch: bool = True,
 ) -> Statistics:
-    """Runs `statistics_probe`'s probe over prepared batches; their statistics."""
+    """Runs `statistics_probe`'s probe over prepared batches; their statistics.
+
+    With `prefetch`, the next forward pass runs in a thread while a batch is
+    summarised; without, everything runs in the caller's thread (cheaper for
+    a batch or two).
+    """
     accumulator = StatsAccumulator(
         probe.specs, per_channel=per_channel, bins=bins, buffer_bytes=_BUFFER_BYTES
     )
     update = accumulator.update if on_device else accumulator.add
-    for outputs, n in run_ahead(probe, batches):
+    results = (
+        run_ahead(probe, batches)
+        if prefetch
+        else ((probe.run_batch(batch, n), n) for batch, n in batches)
+    )
+    for outputs, n in results:
         for key, value in outputs.items():
             update(key, value)
         if advance is not None:

@@ -44,7 +44,7 @@ SIZE = 2 * _PER_SIGN + 2  # negatives, zero, positives, non-finite
 
 
 #: At most this many values of each sample go into the sketch.
-SAMPLE = 256
+SAMPLE = 64
 
 
 def sample(size: int, channels: int) -> tuple[int, int]:
