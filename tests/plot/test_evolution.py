@@ -42,9 +42,10 @@ def test_columns_are_each_snapshots_distribution_on_a_common_range(trained):
     low, high = min(s.min for s in layers), max(s.max for s in layers)
     edges = mesh.get_coordinates()[:, 0, 1]
     np.testing.assert_allclose(edges, np.linspace(low, high, 17))
-    # The last snapshot is the final model: its column is numpy's histogram, to the sketch's 1%.
+    # The last snapshot is the final model: its column is numpy's histogram, up to the
+    # sketch's sampling (64 values a sample: 1,024 of these 16 samples' values).
     expected = np.histogram(final, bins=edges)[0] / final.size
-    assert np.abs(fractions[:, 1] - expected).sum() < 0.05
+    assert np.abs(fractions[:, 1] - expected).sum() < 0.1
     steps, _ = history.series("conv")
     assert steps.tolist() == [2, 4]
     lines = {line.get_label(): line for line in ax.lines}

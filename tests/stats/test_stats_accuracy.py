@@ -45,7 +45,8 @@ def cnn():
 def test_every_layer_matches_numpy_on_captured(cnn, rng):
     x = rng.normal(size=(50, 6, 6, 2)).astype("float32")
     stats = kerascope.stats(cnn, x, batch_size=16, progress=False)
-    acts = kerascope.capture(cnn, x)
+    # The same batches: on a GPU, values differ in their last bits with the batch size.
+    acts = kerascope.capture(cnn, x, batch_size=16)
     assert list(stats) == list(acts) == ["conv", "flat", "dense"]
     for key in stats:
         check_stats(stats[key], acts[key])
@@ -93,11 +94,13 @@ def test_dead_units_have_no_active_samples(rng):
     x = rng.uniform(size=(64, 5)).astype("float32")
     stats = kerascope.stats(model, x, batch_size=10, progress=False)
     s = stats["relu"]
+    # The same batches: on a GPU, values differ in their last bits with the batch size.
+    acts = kerascope.capture(model, x, batch_size=10)["relu"]
+    np.testing.assert_array_equal(s.active_count, (acts > 0).sum(axis=0))
     np.testing.assert_array_equal(s.active_count[:2], [0, 0])
-    assert (s.active_count[2:] > 0).all()
     assert s.samples == 64
     np.testing.assert_array_equal(s.channel_zero_fraction[:2], [1.0, 1.0])
-    check_stats(s, kerascope.capture(model, x)["relu"])
+    check_stats(s, acts)
 
 
 def test_stable_at_a_huge_offset(rng):
