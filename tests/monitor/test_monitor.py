@@ -79,6 +79,16 @@ def test_one_snapshot_per_epoch_equal_to_statistics_of_the_trained_model(train, 
     assert "3 snapshots" in repr(history)
 
 
+def test_a_second_fit_continues_the_history(train, probe_data):
+    model = small_model()
+    monitor = kerascope.ActivationMonitor(probe_data, layers="gap")
+    model.fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor])
+    model.fit(*train, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+    assert [s.step for s in monitor.history] == [STEPS, 2 * STEPS, 3 * STEPS]
+    gap = kerascope.capture(model, probe_data, layers="gap")["gap"]
+    np.testing.assert_allclose(monitor.history[-1].statistics["gap"].mean, gap.mean(), rtol=1e-5)
+
+
 def test_batch_intervals_see_the_weights_of_that_moment(train, probe_data):
     model = small_model()
     weights_at: dict[int, list[np.ndarray]] = {}

@@ -126,6 +126,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.stopped_by: Finding | None = None
         self._run: dict[str, Any] | None = None
         self._step = 0
+        self._iterations: int | None = None
         self._epoch = 0
         if every_n_batches is not None:
             # Defined on the instance only when wanted: Keras skips (and
@@ -155,8 +156,9 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         }
         if self._store is not None and not self.history:
             open(self._store, "w", encoding="utf-8").close()  # a new history starts
-        self._step = 0
-        self._iterations = _iterations(model)
+        if not self.history:  # steps count on across `fit` calls of one monitor
+            self._step = 0
+            self._iterations = _iterations(model)
         self.stopped_by = None
 
     def _on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
