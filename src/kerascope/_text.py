@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["table"]
+__all__ = ["human_bytes", "table"]
 
 
 def table(rows: Sequence[Sequence[str]], *, left: int = 1, indent: str = "  ") -> str:
@@ -22,3 +22,13 @@ def table(rows: Sequence[Sequence[str]], *, left: int = 1, indent: str = "  ") -
         for row in rows
     ]
     return "\n".join(indent + line.rstrip() for line in lines)
+
+
+def human_bytes(n: int) -> str:
+    """`n` bytes as text: `"512 B"`, `"1.5 MiB"`."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

@@ -100,7 +100,9 @@ def test_activations_mapping_and_repr(model, rng):
     assert acts.info["out"].shape == (5, 2)
     assert acts.nbytes == 5 * (4 + 4 + 2) * 4
     text = repr(acts)
-    assert text.startswith("Activations(3 layers")
+    assert text.startswith("Activations(3 layers, 200 B)")
+    one = kerascope.capture(model, rng.normal(size=(5, 6)).astype("float32"), layers="out")
+    assert repr(one).startswith("Activations(1 layer, 40 B)")
     assert "(5, 4)" in text
     assert "TraceCounter" in text
     with pytest.raises(

@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerascope._text import table
+from kerascope._text import human_bytes, table
 from kerascope.select import unknown_key
 
 __all__ = ["Activations", "LayerInfo", "output_leaves"]
@@ -105,7 +105,8 @@ class Activations(Mapping[str, Any]):
         rows = [("key", "layer", "shape", "dtype")]
         for key, info in self._info.items():
             rows.append((key, info.class_name, _fmt(info.shape), _fmt(info.dtype)))
-        header = f"Activations({len(self)} layers, {_human_bytes(self.nbytes)})"
+        plural = "s" if len(self) != 1 else ""
+        header = f"Activations({len(self)} layer{plural}, {human_bytes(self.nbytes)})"
         return header + "\n" + table(rows, left=4)
 
 
@@ -147,15 +148,6 @@ def _fmt(value: Any) -> str:
     ):
         return "(" + ", ".join(_fmt(v) for v in value) + ")"
     return str(value)
-
-
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def as_numpy_tree(value: Any) -> Any:

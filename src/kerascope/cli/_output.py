@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from kerascope._text import human_bytes
+
 __all__ = ["human_bytes", "parameter_count", "shape_text", "write_npz"]
 
 
@@ -42,12 +44,3 @@ def parameter_count(weight: Any) -> int:
     for dim in weight.shape:
         size *= int(dim)
     return size
-
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
