@@ -75,13 +75,15 @@ def gradients(
     loss_of_outputs = _loss(model, y, loss)
     probe = Probe(model, layers, training=training, _hold_model=False)
     keys = _float_keys(probe, explicit=layers is not None)
-    if keys != probe.keys:
-        probe = Probe(model, list(keys), training=training, _hold_model=False)
     batch, _ = data.prepare_batch(x, probe.input_spec)
     inputs = keras.tree.map_structure(keras.ops.convert_to_tensor, batch)
 
     def loss_of(tap: Callable[[str, Any], Any]) -> Any:
-        value = loss_of_outputs(probe._run_tapped(inputs, tap))
+        # Outputs with no gradient (integer ones) flow on untapped.
+        def float_tap(key: str, outputs: Any) -> Any:
+            return tap(key, outputs) if key in keys else outputs
+
+        value = loss_of_outputs(probe._run_tapped(inputs, float_tap))
         if len(keras.ops.shape(value)):
             value = keras.ops.sum(value)
         return value
@@ -94,12 +96,13 @@ def gradients(
         raise CaptureError(
             f"Computing gradients of model {model.name!r} failed: {type(error).__name__}: {error}"
         ) from error
+    specs = probe.specs
     arrays = {}
-    for key in probe.keys:
-        info, leaves = probe.specs[key], grads[key]
+    for key in keys:
+        info, leaves = specs[key], grads[key]
         value = keras.tree.pack_sequence_as(info.dtype, leaves) if info.multi_output else leaves[0]
         arrays[key] = as_numpy_tree(value)
-    return Activations(arrays, probe.specs)
+    return Activations(arrays, {key: specs[key] for key in keys})
 
 
 def _float_keys(probe: Probe, *, explicit: bool) -> tuple[str, ...]:

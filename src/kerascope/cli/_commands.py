@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from kerascope.capture._activations import output_leaves
 from kerascope.capture._discover import discover
 from kerascope.capture._intercept import layer_tree
 from kerascope.capture._spec import check_model, input_spec
-from kerascope.cli._output import human_bytes, parameter_count, shape_text, write_npz
+from kerascope.cli._output import human_bytes, shape_text, write_npz
 from kerascope.errors import InputError
 from kerascope.select import resolve
 
@@ -46,8 +47,8 @@ def inspect_command(args: argparse.Namespace) -> int:
             shape = shape_text(info.shape)
             params = f"{call.layer.count_params():,}"
             rows.append((call.key, info.class_name, shape, info.activation or "-", params))
-    trainable = sum(parameter_count(w) for w in model.trainable_weights)
-    frozen = sum(parameter_count(w) for w in model.non_trainable_weights)
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
     inputs = ", ".join(
         f"{t.name} {shape_text(tuple(t.shape))} {t.dtype}" for t in keras.tree.flatten(spec)
     )

@@ -11,7 +11,7 @@ import numpy as np
 
 from kerascope._text import human_bytes
 
-__all__ = ["human_bytes", "parameter_count", "shape_text", "write_npz"]
+__all__ = ["human_bytes", "shape_text", "write_npz"]
 
 
 def write_npz(path: Path, arrays: dict[str, Any]) -> None:
@@ -37,10 +37,3 @@ def shape_text(shape: Any) -> str:
     ):
         return "(" + ", ".join(shape_text(s) for s in shape) + ")"
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def parameter_count(weight: Any) -> int:
-    size = 1
-    for dim in weight.shape:
-        size *= int(dim)
-    return size

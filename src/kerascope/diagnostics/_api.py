@@ -67,7 +67,7 @@ def diagnose(
                 "Expected either a model and data, or Statistics alone. "
                 f"Received: Statistics and data of type {type(data).__name__}"
             )
-        statistics = model if layers is None else _select(model, layers)
+        statistics = model if layers is None else model.select(layers)
         return run_rules(statistics, thresholds=thresholds)
     if data is None:
         raise InputError(
@@ -108,7 +108,3 @@ def output_keys(model: Any, keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     names = set(getattr(model, "output_names", None) or ())
     return {key for key in keys if key.split("[", 1)[0] in names} | set(keys[-1:])
-
-
-def _select(statistics: Statistics, layers: LayerSelection) -> Statistics:
-    return statistics.select(layers)

@@ -87,9 +87,15 @@ def dead_fraction(layer: LayerStats) -> float:
     """
     if not is_relu(layer) or layer.samples == 0 or layer.count == 0:
         return math.nan
+    units, total = _dead_units(layer)
+    return units.size / total
+
+
+def _dead_units(layer: LayerStats) -> tuple[np.ndarray, int]:
+    """`(indices of the units never > 0, number of units)`; one unit without per-channel data."""
     if layer.per_channel:
-        return float(np.mean(layer.active_count == 0))
-    return 1.0 if layer.max <= 0 else 0.0
+        return np.flatnonzero(layer.active_count == 0), int(layer.active_count.size)
+    return np.zeros(1 if layer.max <= 0 else 0, np.int64), 1
 
 
 def saturated_fraction(layer: LayerStats, margin: float = 0.02) -> tuple[float, float]:
@@ -150,12 +156,7 @@ def dead_units(stats: Statistics, limits: Thresholds, outputs: Collection[str]) 
     for key, layer in stats.items():
         if not is_relu(layer) or layer.samples == 0 or layer.size > layer.count:
             continue
-        if layer.per_channel:
-            units = np.flatnonzero(layer.active_count == 0)
-            total = layer.active_count.size
-        else:
-            units = np.zeros(1 if layer.max <= 0 else 0, np.int64)
-            total = 1
+        units, total = _dead_units(layer)
         if units.size == 0:
             continue
         fraction = units.size / total

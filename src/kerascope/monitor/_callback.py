@@ -197,7 +197,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
                 "Expected a running fit: the monitor prepares its probe in on_train_begin. "
                 "Received: a snapshot request outside training"
             )
-        self.model  # noqa: B018 - on JAX, syncs the training state into the variables
+        model = self.model  # on JAX, this syncs the training state into the variables
         run = self._run
         statistics = run_statistics(
             run["probe"],
@@ -208,7 +208,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             prefetch=len(run["batches"]) > 2,
         )
         findings = run_rules(
-            statistics, thresholds=self._thresholds, outputs=output_keys(self.model, statistics)
+            statistics, thresholds=self._thresholds, outputs=output_keys(model, statistics)
         )
         snapshot = Snapshot(self._epoch, self._step, statistics, findings)
         self.history.append(snapshot)
@@ -220,7 +220,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         stopping = [f for f in findings if f.kind in self._stop_on]
         if stopping and self.stopped_by is None:
             self.stopped_by = stopping[0]
-            self.model.stop_training = True
+            model.stop_training = True
         return snapshot
 
     def __repr__(self) -> str:
