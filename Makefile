@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 KERAS_BACKEND ?= tensorflow
 export KERAS_BACKEND
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install browser clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,18 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/kerascope demo
 
-test: install
+# The report test opens the HTML report in a real browser: Debian's chromium,
+# installed here when missing and this is a root shell with apt-get.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	      || echo "warning: could not install chromium; the browser test will be skipped"; \
+	  else \
+	    echo "note: no chromium (apt-get install chromium); the browser test will be skipped"; \
+	  fi; }
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 lint: install

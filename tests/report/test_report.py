@@ -82,7 +82,7 @@ def test_nothing_half_written_on_bad_input(trained, digits, tmp_path):
 
 
 @pytest.mark.skipif(
-    not shutil.which(CHROMIUM), reason="needs Debian's chromium (.ci/run installs it)"
+    not shutil.which(CHROMIUM), reason="needs Debian's chromium (make test installs it as root)"
 )
 def test_opens_in_headless_chromium(trained, digits, tmp_path):
     from playwright.sync_api import sync_playwright
