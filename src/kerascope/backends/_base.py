@@ -23,6 +23,11 @@ class Backend(Protocol):
     #: Whether each new batch size costs a new compilation, so batches are
     #: padded to a few bucket sizes (JAX).
     static_batch: bool
+    #: Whether the next forward pass should run in a background thread while
+    #: the caller summarises the last one. Not for torch: its OpenMP workers
+    #: stall when another thread competes for the cores (measured 1.4x slower
+    #: `stats` on 2 cores, `benchmarks/record.py`).
+    prefetch: bool
 
     @property
     def accelerated(self) -> bool:

@@ -15,6 +15,7 @@ from kerascope.backends._base import ForwardFn, Tap
 class JaxBackend:
     name = "jax"
     static_batch = True
+    prefetch = True
 
     @property
     def accelerated(self) -> bool:

@@ -15,6 +15,7 @@ from kerascope.backends._base import ForwardFn, Tap
 class TensorFlowBackend:
     name = "tensorflow"
     static_batch = False
+    prefetch = True
 
     @property
     def accelerated(self) -> bool:

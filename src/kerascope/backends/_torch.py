@@ -15,6 +15,7 @@ from kerascope.backends._base import ForwardFn, Tap
 class TorchBackend:
     name = "torch"
     static_batch = False
+    prefetch = False
 
     @property
     def accelerated(self) -> bool:

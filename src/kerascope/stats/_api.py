@@ -108,9 +108,9 @@ def run_statistics(
 ) -> Statistics:
     """Runs `statistics_probe`'s probe over prepared batches; their statistics.
 
-    With `prefetch`, the next forward pass runs in a thread while a batch is
-    summarised; without, everything runs in the caller's thread (cheaper for
-    a batch or two).
+    With `prefetch` (and a backend that gains from it), the next forward pass
+    runs in a thread while a batch is summarised; without, everything runs in
+    the caller's thread (cheaper for a batch or two).
     """
     accumulator = StatsAccumulator(
         probe.specs, per_channel=per_channel, bins=bins, buffer_bytes=_BUFFER_BYTES
@@ -118,7 +118,7 @@ def run_statistics(
     update = accumulator.update if on_device else accumulator.add
     results = (
         run_ahead(probe, batches)
-        if prefetch
+        if prefetch and backends.current().prefetch
         else ((probe.run_batch(batch, n), n) for batch, n in batches)
     )
     for outputs, n in results:
@@ -130,8 +130,10 @@ def run_statistics(
 
 
 #: Host outputs of a layer are summarised in groups of about this many bytes:
-#: numpy's fixed cost per call dominates for the small outputs of small layers.
-_BUFFER_BYTES = 4 << 20
+#: numpy's fixed cost per call (about 0.1 ms a summary) dominates for the
+#: small outputs of small layers, and groups much larger than the CPU's L2
+#: cache slow every pass (1 MiB measured fastest, `benchmarks/record.py`).
+_BUFFER_BYTES = 1 << 20
 
 
 def _summarize(key: str, output: Any, *, per_channel: bool) -> Any:
