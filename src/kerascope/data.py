@@ -17,7 +17,7 @@ import numpy as np
 
 from kerascope.errors import InputError
 
-__all__ = ["Batches", "as_batches", "prepare_batch"]
+__all__ = ["Batches", "as_batches", "coalesce", "prepare_batch"]
 
 
 class Batches:
@@ -65,6 +65,39 @@ def as_batches(inputs: Any, batch_size: int, spec: Any) -> Batches:
             total,
         )
     return Batches(_stream(_iterate(inputs), spec), None)
+
+
+def coalesce(batches: Batches, samples: int) -> Batches:
+    """Runs consecutive batches together, up to `samples` samples a batch.
+
+    A batch is never split, so one larger than `samples` passes whole; a batch
+    whose arrays differ from the group's in anything but their length (a new
+    sequence length, say) starts a new group. At most one group is held.
+    """
+    return Batches(_coalesced(batches, samples), batches.total)
+
+
+def _coalesced(batches: Iterable[tuple[Any, int]], samples: int) -> Iterator[tuple[Any, int]]:
+    group: list[Any] = []
+    count = 0
+    for batch, n in batches:
+        if group and (count + n > samples or _layout(batch) != _layout(group[0])):
+            yield _concatenate(group), count
+            group, count = [], 0
+        group.append(batch)
+        count += n
+    if group:
+        yield _concatenate(group), count
+
+
+def _layout(batch: Any) -> list[tuple[Any, ...]]:
+    return [(a.shape[1:], a.dtype) for a in keras.tree.flatten(batch)]
+
+
+def _concatenate(group: list[Any]) -> Any:
+    if len(group) == 1:
+        return group[0]
+    return keras.tree.map_structure(lambda *arrays: np.concatenate(arrays), *group)
 
 
 def prepare_batch(x: Any, spec: Any) -> tuple[Any, int]:

@@ -9,6 +9,7 @@ import pytest
 import kerascope
 from harness import to_numpy
 from kerascope import InputError
+from kerascope import data as data_module
 
 layers = keras.layers
 
@@ -161,3 +162,31 @@ def test_progress_bar_draws_only_when_asked(model, x, capsys):
     assert capsys.readouterr().err == ""
     _check(kerascope.capture(model, x, batch_size=8, progress=True), model, x)
     assert "capturing" in capsys.readouterr().err
+
+
+def _batches(*arrays):
+    return data_module.Batches(((a, len(keras.tree.flatten(a)[0])) for a in arrays), None)
+
+
+def test_coalesce_runs_small_batches_together_and_never_splits(rng):
+    parts = [rng.normal(size=(n, 3)).astype("float32") for n in (4, 4, 4, 9, 2, 2)]
+    grouped = list(data_module.coalesce(_batches(*parts), 8))
+    # 4+4 fit; the next 4 would not, nor 9 (passed whole); 2+2 fit.
+    assert [n for _, n in grouped] == [8, 4, 9, 4]
+    np.testing.assert_array_equal(np.concatenate([b for b, _ in grouped]), np.concatenate(parts))
+
+
+def test_coalesce_keeps_structures_and_starts_anew_on_a_new_layout(rng):
+    def batch(n, length):
+        return {"a": rng.normal(size=(n, length)), "b": rng.normal(size=(n, 2))}
+
+    parts = [batch(2, 5), batch(2, 5), batch(2, 7), batch(1, 7)]
+    grouped = list(data_module.coalesce(_batches(*parts), 16))
+    assert [n for _, n in grouped] == [4, 3]  # sequences of length 5, then of 7
+    for key in ("a", "b"):
+        np.testing.assert_array_equal(
+            grouped[0][0][key], np.concatenate([parts[0][key], parts[1][key]])
+        )
+        np.testing.assert_array_equal(
+            grouped[1][0][key], np.concatenate([parts[2][key], parts[3][key]])
+        )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
 import keras
 import numpy as np
 import pytest
 from stats_oracle import assert_same_stats, check_stats
 
 import kerascope
+from kerascope import backends
 from kerascope.stats import merge
 
 layers = keras.layers
@@ -133,3 +136,46 @@ def test_streams_batches_from_a_generator(model, x):
     batches = (x[i : i + 20] for i in range(0, len(x), 20))
     streamed = kerascope.stats(model, batches, progress=False)
     assert_same_stats(streamed, kerascope.stats(model, x, progress=False))
+
+
+def _pass_sizes(monkeypatch):
+    """The sample counts of the forward passes `stats` runs (spied, not changed)."""
+    sizes = []
+    run_batch = kerascope.Probe.run_batch
+
+    def spy(self, batch, n):
+        sizes.append(n)
+        return run_batch(self, batch, n)
+
+    monkeypatch.setattr(kerascope.Probe, "run_batch", spy)
+    return sizes
+
+
+def test_small_batches_run_together_on_the_host(model, x, monkeypatch):
+    if backends.current().accelerated:
+        pytest.skip("on an accelerator, a dataset's batches run as given (device memory)")
+    sizes = _pass_sizes(monkeypatch)
+    grouped = kerascope.stats(model, (x[i : i + 8] for i in range(0, 90, 8)), progress=False)
+    assert sizes == [90]  # this model's outputs are small: every batch in one pass
+    sizes.clear()
+    capped = kerascope.stats(
+        model, (x[i : i + 8] for i in range(0, 90, 8)), batch_size=20, progress=False
+    )
+    assert sizes == [16, 16, 16, 16, 16, 10]  # never above 20, never a batch split
+    sizes.clear()
+    kerascope.stats(model, x, batch_size=32, progress=False)
+    assert sizes == [32, 32, 26]
+    assert_same_stats(grouped, capped)
+    for key, acts in kerascope.capture(model, x).items():
+        check_stats(grouped[key], acts)
+
+
+def test_pass_size_follows_the_size_of_the_outputs(rng):
+    stats_api = importlib.import_module("kerascope.stats._api")
+    small = kerascope.Probe(keras.Sequential([keras.Input((4,)), layers.Dense(2)]))
+    assert stats_api._pass_samples(small) == stats_api._MAX_PASS
+    wide = keras.Sequential([keras.Input((64, 64, 3)), layers.Conv2D(64, 3, padding="same")])
+    # 64*64*(3 + 64) float32 values: 1.05 MiB a sample, so 4 samples make 4.2 MiB.
+    assert stats_api._pass_samples(kerascope.Probe(wide)) == 4
+    ragged = keras.Sequential([keras.Input((None, 3)), layers.Dense(2)])
+    assert stats_api._pass_samples(kerascope.Probe(ragged)) == 32

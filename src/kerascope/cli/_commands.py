@@ -74,7 +74,7 @@ def capture_command(args: argparse.Namespace) -> int:
                 f"{str(out)!r}, which exists"
             )
         acts = kerascope.capture(
-            model, x, _selection(args.layers), batch_size=args.batch_size, progress=progress
+            model, x, _selection(args.layers), batch_size=args.batch_size or 32, progress=progress
         )
         arrays = {
             name: _cast(leaf, dtype)
@@ -90,7 +90,7 @@ def capture_command(args: argparse.Namespace) -> int:
             x,
             out,
             _selection(args.layers),
-            batch_size=args.batch_size,
+            batch_size=args.batch_size or 32,
             dtype=dtype,
             overwrite=args.overwrite,
             progress=progress,

@@ -69,7 +69,12 @@ def parser() -> argparse.ArgumentParser:
         "imagenet (torchvision mean/std)",
     )
     data.add_argument("--key", metavar="NAME", help="the array to read from .npz inputs")
-    data.add_argument("--batch-size", type=_positive, default=32, metavar="N", help="default: 32")
+    data.add_argument(
+        "--batch-size",
+        type=_positive,
+        metavar="N",
+        help="samples per forward pass (default: 32 for capture, chosen for the rest)",
+    )
 
     def command(
         name: str, run: Callable[[argparse.Namespace], int], help: str, *parents: Any

@@ -20,7 +20,7 @@ def diagnose(
     layers: LayerSelection = None,
     *,
     thresholds: Thresholds | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     progress: bool = True,
 ) -> Findings:
     """Finds what is wrong with a model's activations: dead, saturated, NaN, collapsing.
@@ -44,7 +44,8 @@ def diagnose(
         data: Inputs as for `kerascope.stats`.
         layers: Which layers (see `kerascope.capture`). Defaults to `None` (all).
         thresholds: When rules report. Defaults to `None` (`Thresholds()`).
-        batch_size: Samples per forward pass for array inputs. Defaults to `32`.
+        batch_size: At most this many samples per forward pass (see
+            `kerascope.stats`). Defaults to `None` (chosen by `stats`).
         progress: Draw a progress bar on standard error. Defaults to `True`.
 
     Returns:

@@ -11,7 +11,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerascope import data as data_module
 from kerascope._progress import ProgressBar
 from kerascope.capture import capture
 from kerascope.diagnostics._api import output_keys, run_rules
@@ -19,7 +18,7 @@ from kerascope.errors import InputError
 from kerascope.report._figures import data_uri, image_input, spatial_keys, spread
 from kerascope.select import LayerSelection
 from kerascope.stats import Statistics
-from kerascope.stats._api import run_statistics, statistics_probe
+from kerascope.stats._api import run_statistics, statistics_batches, statistics_probe
 
 __all__ = ["report"]
 
@@ -34,7 +33,7 @@ def report(
     feature_layers: LayerSelection = None,
     max_feature_layers: int = 6,
     samples_shown: int = 3,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     title: str | None = None,
     progress: bool = True,
 ) -> pathlib.Path:
@@ -68,7 +67,8 @@ def report(
             to `max_feature_layers` layers with 2-D feature maps, spread over depth.
         max_feature_layers: See `feature_layers`. Defaults to `6`.
         samples_shown: Input samples given overlays. Defaults to `3`.
-        batch_size: Samples per forward pass. Defaults to `32`.
+        batch_size: At most this many samples per forward pass (see
+            `kerascope.stats`). Defaults to `None` (chosen as by `stats`).
         title: The report's title. Defaults to `None` (the model's name).
         progress: Draw a progress bar on standard error. Defaults to `True`.
 
@@ -95,7 +95,7 @@ def report(
     history = getattr(monitor, "history", monitor)
 
     probe, on_device = statistics_probe(model, layers, training=False, per_channel=True)
-    batches = data_module.as_batches(data, batch_size, probe.input_spec)
+    batches = statistics_batches(data, batch_size, probe, on_device)
     first: list[Any] = []
     with ProgressBar(progress, "report", total=batches.total) as bar:
         statistics = run_statistics(

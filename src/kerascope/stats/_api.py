@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
+
+import keras
+import numpy as np
 
 from kerascope import backends
 from kerascope import data as data_module
 from kerascope._progress import ProgressBar
 from kerascope.capture import Probe, cached_probe
+from kerascope.capture._activations import output_leaves
 from kerascope.capture._prefetch import run_ahead
 from kerascope.select import LayerSelection
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
 
-__all__ = ["run_statistics", "statistics_probe", "stats"]
+__all__ = ["run_statistics", "statistics_batches", "statistics_probe", "stats"]
 
 
 def stats(
@@ -26,7 +31,7 @@ def stats(
     *,
     per_channel: bool = True,
     bins: int = 64,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     training: bool = False,
     progress: bool = True,
 ) -> Statistics:
@@ -49,7 +54,13 @@ def stats(
         per_channel: Keep per-channel statistics and active counts.
             Defaults to `True`.
         bins: Default number of histogram bins. Defaults to `64`.
-        batch_size: Samples per forward pass for array inputs. Defaults to `32`.
+        batch_size: At most this many samples per forward pass: array inputs
+            are cut into batches of this size and, on a CPU, consecutive
+            batches of a dataset run together up to it (a batch is never
+            split). Defaults to `None`: on a CPU, a power of two making about
+            8 MiB of inputs and layer outputs (larger passes amortise the
+            fixed cost of each pass and of each numpy summary); on an
+            accelerator, 32 for arrays and a dataset's own batches.
         training: Run layers in training mode (the model never changes).
             Defaults to `False`.
         progress: Draw a progress bar on standard error. Defaults to `True`.
@@ -70,7 +81,7 @@ def stats(
     (2.31, 0)
     """
     probe, on_device = statistics_probe(model, layers, training=training, per_channel=per_channel)
-    batches = data_module.as_batches(data, batch_size, probe.input_spec)
+    batches = statistics_batches(data, batch_size, probe, on_device)
     with ProgressBar(progress, "statistics", total=batches.total) as bar:
         return run_statistics(probe, batches, on_device, per_channel, bins, bar.advance)
 
@@ -94,6 +105,52 @@ def statistics_probe(
         reduce_id=("kerascope.stats", bool(per_channel)),
     )
     return probe, True
+
+
+def statistics_batches(
+    data: Any, batch_size: int | None, probe: Probe, on_device: bool
+) -> data_module.Batches:
+    """`data` as the batches `stats` runs (see its `batch_size`)."""
+    if on_device:
+        return data_module.as_batches(data, batch_size or 32, probe.input_spec)
+    size = batch_size or _pass_samples(probe)
+    return data_module.coalesce(data_module.as_batches(data, size, probe.input_spec), size)
+
+
+def _pass_samples(probe: Probe) -> int:
+    """Samples per host pass: a power of two making about `_PASS_BYTES`.
+
+    32 (the usual batch size) when a shape is unknown until the data comes,
+    as for variable-length sequences.
+    """
+    leaves = [
+        (shape, dtype)
+        for info in probe.specs.values()
+        for (_, shape), (_, dtype) in zip(
+            output_leaves(info.key, info.shape), output_leaves(info.key, info.dtype)
+        )
+    ]
+    if probe.input_spec is None:
+        return 32
+    leaves += [(t.shape, t.dtype) for t in keras.tree.flatten(probe.input_spec)]
+    if any(shape is None or None in shape[1:] for shape, _ in leaves):
+        return 32
+    size: int = sum(math.prod(shape[1:]) * _itemsize(dtype) for shape, dtype in leaves)
+    fits = min(_PASS_BYTES // max(size, 1), _MAX_PASS)
+    return 1 << max(0, fits.bit_length() - 1)
+
+
+def _itemsize(dtype: Any) -> int:
+    try:
+        return int(np.dtype(dtype).itemsize)
+    except TypeError:  # a type numpy does not name, e.g. bfloat16
+        return 4
+
+
+#: Host passes hold about this many bytes of inputs and layer outputs...
+_PASS_BYTES = 8 << 20
+#: ... and at most this many samples.
+_MAX_PASS = 4096
 
 
 def run_statistics(
