@@ -210,3 +210,28 @@ def test_bad_arguments_raise(probe_data):
         kerascope.ActivationMonitor(probe_data, stop_on=("nan", "bogus"))
     with pytest.raises(kerascope.InputError, match="outside training"):
         kerascope.ActivationMonitor(probe_data).snapshot()
+
+
+def test_the_probe_compiles_during_the_first_epoch_and_never_in_a_snapshot(train, probe_data):
+    model = small_model()
+    monitor = kerascope.ActivationMonitor(probe_data, layers="gap", batch_size=16)
+    counts = {}
+
+    def after_first_batch(batch, logs):
+        if batch == 0 and "ahead" not in counts:
+            # On JAX, fit has moved the variables' values out of the model by now:
+            # compiling ahead must not need them.
+            monitor._run["compiling"].join()
+            counts["ahead"] = CountsInferenceCalls.calls
+
+    count = keras.callbacks.LambdaCallback(on_train_batch_end=after_first_batch)
+    before = CountsInferenceCalls.calls
+    model.fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor, count])
+    assert len(monitor.history) == 2
+    if keras.backend.backend() != "torch":
+        # Traced ahead (40 samples: a batch of 16 and one of 8, padded on JAX),
+        # and not once more by the snapshots.
+        assert counts["ahead"] > before
+        assert CountsInferenceCalls.calls == counts["ahead"]
+    acts = kerascope.capture(model, probe_data, layers="gap")["gap"]
+    np.testing.assert_allclose(monitor.history[-1].statistics["gap"].mean, acts.mean(), rtol=1e-5)

@@ -16,6 +16,23 @@ Tap = Callable[[str, Any], Any]
 ForwardFn = Callable[[Any, Any], Any]
 
 
+class Compiled(Protocol):
+    """A compiled forward function of the inputs."""
+
+    def __call__(self, inputs: Any) -> Any:
+        """Runs the forward pass on `inputs` with the variables' current values."""
+        ...
+
+    def prepare(self, inputs: Any) -> None:
+        """Compiles for inputs shaped like `inputs` now, without running.
+
+        Reads no variable values (only their shapes), so it may run in
+        another thread while the model trains, even on JAX, where `fit` keeps
+        the values outside the model. A no-op where nothing compiles.
+        """
+        ...
+
+
 class Backend(Protocol):
     """Compiles forward functions and moves their outputs to the host."""
 
@@ -34,12 +51,11 @@ class Backend(Protocol):
         """Whether Keras computes on an accelerator (GPU/TPU) rather than the CPU."""
         ...
 
-    def compile(
-        self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
-    ) -> Callable[[Any], Any]:
+    def compile(self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any) -> Compiled:
         """Compiles `forward` once for all batch sizes (or all buckets).
 
-        Returns a function of the inputs. `variables` are the model's
+        Returns a function of the inputs, compiled on first use (or by its
+        `prepare`). `variables` are the model's
         variables, passed to `forward` as values where the backend keeps state
         outside the model (JAX); `input_spec` is a structure of
         `keras.KerasTensor`, or None when unknown.

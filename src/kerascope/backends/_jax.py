@@ -9,7 +9,7 @@ import jax
 import keras
 import numpy as np
 
-from kerascope.backends._base import ForwardFn, Tap
+from kerascope.backends._base import Compiled, ForwardFn, Tap
 
 
 class JaxBackend:
@@ -21,20 +21,9 @@ class JaxBackend:
     def accelerated(self) -> bool:
         return jax.default_backend() != "cpu"
 
-    def compile(
-        self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
-    ) -> Callable[[Any], Any]:
+    def compile(self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any) -> Compiled:
         del input_spec  # jax.jit specialises on each input shape it sees.
-        variables = list(variables)
-
-        # Variables are arguments, not constants baked into the program: the
-        # compiled function stays valid as the weights change.
-        jitted = jax.jit(forward)
-
-        def call(inputs: Any) -> Any:
-            return jitted([variable.value for variable in variables], inputs)
-
-        return call
+        return _Jitted(forward, list(variables))
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
         return np.asarray(tensor)
@@ -66,3 +55,35 @@ class JaxBackend:
         }
         grads = jax.grad(loss)(zeros)
         return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}
+
+
+class _Jitted:
+    """`jax.jit(forward)` called with the variables' values as arguments.
+
+    Variables are arguments, not constants baked into the program, so the
+    compiled function stays valid as the weights change.
+    """
+
+    def __init__(self, forward: ForwardFn, variables: list[Any]) -> None:
+        self._jitted = jax.jit(forward)
+        self._variables = variables
+        # Executables compiled ahead by `prepare`, by input signature.
+        self._ahead: dict[Any, Any] = {}
+
+    def __call__(self, inputs: Any) -> Any:
+        values = [variable.value for variable in self._variables]
+        if self._ahead:
+            ahead = self._ahead.get(_signature(inputs))
+            if ahead is not None:
+                return ahead(values, inputs)
+        return self._jitted(values, inputs)
+
+    def prepare(self, inputs: Any) -> None:
+        abstract = [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in self._variables]
+        shapes = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), inputs)
+        self._ahead[_signature(inputs)] = self._jitted.lower(abstract, shapes).compile()
+
+
+def _signature(inputs: Any) -> Any:
+    leaves, structure = jax.tree.flatten(inputs)
+    return structure, tuple((a.shape, str(a.dtype)) for a in leaves)

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerascope.backends._base import ForwardFn, Tap
+from kerascope.backends._base import Compiled, ForwardFn, Tap
 
 
 class TensorFlowBackend:
@@ -21,9 +21,7 @@ class TensorFlowBackend:
     def accelerated(self) -> bool:
         return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
 
-    def compile(
-        self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
-    ) -> Callable[[Any], Any]:
+    def compile(self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any) -> Compiled:
         del variables  # tf.function reads the model's variables by reference.
         signature = None
         if input_spec is not None:
@@ -32,11 +30,13 @@ class TensorFlowBackend:
                     lambda spec: tf.TensorSpec(spec.shape, spec.dtype), input_spec
                 )
             ]
-        return tf.function(  # type: ignore[no-any-return]
-            lambda inputs: forward(None, inputs),
-            input_signature=signature,
-            autograph=False,
-            reduce_retracing=True,
+        return _Traced(
+            tf.function(
+                lambda inputs: forward(None, inputs),
+                input_signature=signature,
+                autograph=False,
+                reduce_retracing=True,
+            )
         )
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
@@ -57,3 +57,19 @@ class TensorFlowBackend:
             loss = loss_of(tap)
         grads = tape.gradient(loss, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}
+
+
+class _Traced:
+    """A `tf.function` of the inputs; `prepare` traces it ahead."""
+
+    def __init__(self, function: Any) -> None:
+        self._function = function
+
+    def __call__(self, inputs: Any) -> Any:
+        return self._function(inputs)
+
+    def prepare(self, inputs: Any) -> None:
+        # Traces with the variables captured by reference: no value is read.
+        self._function.get_concrete_function(
+            keras.tree.map_structure(lambda a: tf.TensorSpec(a.shape, a.dtype), inputs)
+        )

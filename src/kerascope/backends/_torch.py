@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import torch
 
-from kerascope.backends._base import ForwardFn, Tap
+from kerascope.backends._base import Compiled, ForwardFn, Tap
 
 
 class TorchBackend:
@@ -23,17 +23,9 @@ class TorchBackend:
         device = keras.ops.convert_to_tensor(0.0).device
         return bool(device.type != "cpu")
 
-    def compile(
-        self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any
-    ) -> Callable[[Any], Any]:
+    def compile(self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any) -> Compiled:
         del variables, input_spec
-
-        def call(inputs: Any) -> Any:
-            tensors = keras.tree.map_structure(keras.ops.convert_to_tensor, inputs)
-            with torch.no_grad():
-                return forward(None, tensors)
-
-        return call
+        return _Eager(forward)
 
     def to_numpy(self, tensor: Any) -> np.ndarray:
         # `.numpy()` of a CPU tensor shares its memory.
@@ -63,3 +55,18 @@ class TorchBackend:
             ]
             for key, leaves in watched.items()
         }
+
+
+class _Eager:
+    """The forward pass, eager under `torch.no_grad`: nothing to compile."""
+
+    def __init__(self, forward: ForwardFn) -> None:
+        self._forward = forward
+
+    def __call__(self, inputs: Any) -> Any:
+        tensors = keras.tree.map_structure(keras.ops.convert_to_tensor, inputs)
+        with torch.no_grad():
+            return self._forward(None, tensors)
+
+    def prepare(self, inputs: Any) -> None:
+        del inputs

@@ -150,6 +150,15 @@ class Probe:
             result[key] = as_numpy_tree(value)
         return result
 
+    def prepare(self, batch: Any, n: int) -> None:
+        """Compiles the forward pass for a prepared batch's shapes, without running it.
+
+        Reads no variable values, only their shapes, so another thread may
+        call it while the model trains: the `ActivationMonitor` compiles its
+        probe this way during the first epoch. Nothing happens on torch.
+        """
+        self._compiled.prepare(self._pad(batch, n))
+
     def _activations(self, arrays: dict[str, Any]) -> Activations:
         return Activations(arrays, self._info)
 

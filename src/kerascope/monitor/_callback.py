@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -153,6 +155,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             "on_device": on_device,
             "batches": batches,
             "writer": writer,
+            "compiling": _compile_ahead(probe, batches),
         }
         if self._store is not None and not self.history:
             open(self._store, "w", encoding="utf-8").close()  # a new history starts
@@ -184,8 +187,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.snapshot()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._run is not None and self._run["writer"] is not None:
-            self._run["writer"].close()
+        if self._run is not None:
+            self._run["compiling"].join()
+            if self._run["writer"] is not None:
+                self._run["writer"].close()
         self._run = None
 
     # -- snapshots -----------------------------------------------------------------
@@ -199,6 +204,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             )
         model = self.model  # on JAX, this syncs the training state into the variables
         run = self._run
+        run["compiling"].join()
         statistics = run_statistics(
             run["probe"],
             run["batches"],
@@ -230,6 +236,26 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         if self._every_n_epochs:
             every.append(f"every_n_epochs={self._every_n_epochs}")
         return f"ActivationMonitor({', '.join(every)}, {len(self.history)} snapshots)"
+
+
+def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thread:
+    """Compiles the probe for its batches on a background thread, started now.
+
+    At `on_train_begin` the trainer is about to compile its own step, which
+    mostly keeps one core busy: the probe's compilation overlaps it instead
+    of stalling the first snapshot. `Probe.prepare` reads no variable values,
+    so this is safe while training runs. If it fails, the first snapshot
+    compiles as usual, and reports any error itself.
+    """
+
+    def compile_all() -> None:
+        with contextlib.suppress(Exception):
+            for batch, n in batches:
+                probe.prepare(batch, n)
+
+    thread = threading.Thread(target=compile_all, name="kerascope-monitor-compile", daemon=True)
+    thread.start()
+    return thread
 
 
 def _iterations(model: Any) -> int | None:
