@@ -24,11 +24,12 @@ class Compiled(Protocol):
         ...
 
     def prepare(self, inputs: Any) -> None:
-        """Compiles for inputs shaped like `inputs` now, without running.
+        """Compiles for inputs shaped like `inputs` now; changes nothing.
 
-        Reads no variable values (only their shapes), so it may run in
-        another thread while the model trains, even on JAX, where `fit` keeps
-        the values outside the model. A no-op where nothing compiles.
+        Safe in another thread while the model trains: on JAX, where `fit`
+        keeps the variables' values outside the model, it reads only their
+        shapes; TensorFlow runs the traced graph once (its first execution
+        optimises it) and drops the result. A no-op where nothing compiles.
         """
         ...
 

@@ -69,7 +69,7 @@ class _Traced:
         return self._function(inputs)
 
     def prepare(self, inputs: Any) -> None:
-        # Traces with the variables captured by reference: no value is read.
-        self._function.get_concrete_function(
-            keras.tree.map_structure(lambda a: tf.TensorSpec(a.shape, a.dtype), inputs)
-        )
+        # Runs once, discarding the result: a graph's first execution also
+        # optimises it (grappler), as costly as the trace. Safe while the
+        # model trains: TensorFlow variables are read like in any call.
+        self._function(inputs)

@@ -151,11 +151,12 @@ class Probe:
         return result
 
     def prepare(self, batch: Any, n: int) -> None:
-        """Compiles the forward pass for a prepared batch's shapes, without running it.
+        """Compiles the forward pass for a prepared batch's shapes; changes nothing.
 
-        Reads no variable values, only their shapes, so another thread may
-        call it while the model trains: the `ActivationMonitor` compiles its
-        probe this way during the first epoch. Nothing happens on torch.
+        Safe in another thread while the model trains (on JAX it reads only
+        the variables' shapes, see `Compiled.prepare`): the `ActivationMonitor`
+        compiles its probe this way during the first epoch. Nothing happens
+        on torch, where nothing compiles.
         """
         self._compiled.prepare(self._pad(batch, n))
 

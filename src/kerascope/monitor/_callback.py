@@ -243,8 +243,8 @@ def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thre
 
     At `on_train_begin` the trainer is about to compile its own step, which
     mostly keeps one core busy: the probe's compilation overlaps it instead
-    of stalling the first snapshot. `Probe.prepare` reads no variable values,
-    so this is safe while training runs. If it fails, the first snapshot
+    of stalling the first snapshot. `Probe.prepare` is safe while training
+    runs. If it fails, the first snapshot
     compiles as usual, and reports any error itself.
     """
 
