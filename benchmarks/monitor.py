@@ -15,9 +15,12 @@ and the monitor both pay the training step's compilation; the monitor also
 pays its probe's, once per run). Runs are interleaved over `--rounds` rounds in
 a rotating order. Two overheads are given, both medians:
 
-- `in hooks`: the time spent inside the monitor's own hooks (set-up, probe
-  compilation, snapshots, TensorBoard) over the time of the rest of that
-  same `fit`: what the monitor adds, measured within one run;
+- `in hooks`: the time spent inside the monitor's own hooks (set-up,
+  snapshots, TensorBoard) over the time of the rest of that same `fit`: what
+  the monitor adds, measured within one run. The probe compiles on a
+  background thread while the trainer compiles its own step, so only the
+  time a snapshot waits for it counts here; what it takes from training
+  shows in the next figure;
 - `vs fit`: the difference to the `fit` baseline's median. Fits of about two
   seconds vary by +-10% from run to run on a shared 2-core machine, so this
   one is noisy; it also includes indirect costs (caches, memory).

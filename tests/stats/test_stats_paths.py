@@ -61,3 +61,13 @@ def test_host_summary_equals_numpy(shape):
     np.testing.assert_allclose(
         np.sqrt(state.m2 / state.count), by_channel.std(axis=0), rtol=1e-5, atol=1e-7
     )
+
+
+def test_host_summary_where_raw_squares_would_overflow():
+    """Values near 1e20 square beyond float32; their deviations do not."""
+    rng = np.random.default_rng(6)
+    x = (1e20 + 1e16 * rng.normal(size=(64, 3))).astype("float32")
+    state = State.from_summary(summarize_arrays(x))
+    exact = x.astype(np.float64)
+    np.testing.assert_allclose(state.mean, exact.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt(state.m2 / state.count), exact.std(axis=0), rtol=1e-5)

@@ -46,6 +46,9 @@ class Backend(Protocol):
     #: stall when another thread competes for the cores (measured 1.4x slower
     #: `stats` on 2 cores, `benchmarks/record.py`).
     prefetch: bool
+    #: Whether `compile` compiles anything (torch runs eagerly), so that
+    #: compiling ahead (`Compiled.prepare`) is worth a thread.
+    compiles: bool
 
     @property
     def accelerated(self) -> bool:

@@ -16,6 +16,7 @@ class JaxBackend:
     name = "jax"
     static_batch = True
     prefetch = True
+    compiles = True
 
     @property
     def accelerated(self) -> bool:

@@ -16,6 +16,7 @@ class TensorFlowBackend:
     name = "tensorflow"
     static_batch = False
     prefetch = True
+    compiles = True
 
     @property
     def accelerated(self) -> bool:

@@ -16,6 +16,7 @@ class TorchBackend:
     name = "torch"
     static_batch = False
     prefetch = False
+    compiles = False
 
     @property
     def accelerated(self) -> bool:

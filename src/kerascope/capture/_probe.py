@@ -150,6 +150,11 @@ class Probe:
             result[key] = as_numpy_tree(value)
         return result
 
+    @property
+    def compiles(self) -> bool:
+        """Whether the forward pass compiles (not on torch, which runs eagerly)."""
+        return self._backend.compiles
+
     def prepare(self, batch: Any, n: int) -> None:
         """Compiles the forward pass for a prepared batch's shapes; changes nothing.
 

@@ -188,7 +188,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._run is not None:
-            self._run["compiling"].join()
+            _join(self._run["compiling"])
             if self._run["writer"] is not None:
                 self._run["writer"].close()
         self._run = None
@@ -204,7 +204,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             )
         model = self.model  # on JAX, this syncs the training state into the variables
         run = self._run
-        run["compiling"].join()
+        _join(run["compiling"])
         statistics = run_statistics(
             run["probe"],
             run["batches"],
@@ -238,7 +238,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         return f"ActivationMonitor({', '.join(every)}, {len(self.history)} snapshots)"
 
 
-def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thread:
+def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thread | None:
     """Compiles the probe for its batches on a background thread, started now.
 
     At `on_train_begin` the trainer is about to compile its own step, which
@@ -248,6 +248,9 @@ def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thre
     compiles as usual, and reports any error itself.
     """
 
+    if not probe.compiles:
+        return None
+
     def compile_all() -> None:
         with contextlib.suppress(Exception):
             for batch, n in batches:
@@ -256,6 +259,11 @@ def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thre
     thread = threading.Thread(target=compile_all, name="kerascope-monitor-compile", daemon=True)
     thread.start()
     return thread
+
+
+def _join(thread: threading.Thread | None) -> None:
+    if thread is not None:
+        thread.join()
 
 
 def _iterations(model: Any) -> int | None:

@@ -56,17 +56,18 @@ def _summarize(x: np.ndarray, per_channel: bool) -> dict[str, Any]:
         return _summarize_with_nonfinite(by_sample)
     values = rows.shape[0]
     shift = total / values
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         sum_sq = _sum_of_squares(rows)
-    # Raw squares are exact enough while every channel's spread is at least
-    # its mean (m2 >= values * mean**2): cancellation then costs at most a
-    # factor two in relative error. Otherwise, sum squared deviations from
-    # the mean (the corrected two-pass algorithm, stable at any offset).
-    if np.all(sum_sq >= 2 * values * shift * shift):
-        shift, deviation_sum = np.zeros_like(shift), total
-    else:
-        deviation = _subtract(rows, shift)
-        deviation_sum, sum_sq = _reduce(np.add, deviation), _sum_of_squares(deviation)
+        # Raw squares are exact enough while every channel's spread is at
+        # least its mean (m2 >= values * mean**2): cancellation then costs at
+        # most a factor two in relative error. Otherwise (or if they
+        # overflow), sum squared deviations from the mean: the corrected
+        # two-pass algorithm, stable at any offset.
+        if np.isfinite(sum_sq).all() and np.all(sum_sq >= 2 * values * shift * shift):
+            shift, deviation_sum = np.zeros_like(shift), total
+        else:
+            deviation = _subtract(rows, shift)
+            deviation_sum, sum_sq = _reduce(np.add, deviation), _sum_of_squares(deviation)
     return {
         "count": np.full(channels, values, np.int64),
         "shift": shift,
