@@ -17,7 +17,7 @@ import numpy as np
 
 from kerascope.errors import InputError
 
-__all__ = ["Batches", "as_batches", "coalesce", "prepare_batch"]
+__all__ = ["Batches", "as_batches", "coalesce", "concatenate", "prepare_batch"]
 
 
 class Batches:
@@ -82,22 +82,35 @@ def _coalesced(batches: Iterable[tuple[Any, int]], samples: int) -> Iterator[tup
     count = 0
     for batch, n in batches:
         if group and (count + n > samples or _layout(batch) != _layout(group[0])):
-            yield _concatenate(group), count
+            yield concatenate(group), count
             group, count = [], 0
         group.append(batch)
         count += n
     if group:
-        yield _concatenate(group), count
+        yield concatenate(group), count
 
 
 def _layout(batch: Any) -> list[tuple[Any, ...]]:
     return [(a.shape[1:], a.dtype) for a in keras.tree.flatten(batch)]
 
 
-def _concatenate(group: list[Any]) -> Any:
-    if len(group) == 1:
-        return group[0]
-    return keras.tree.map_structure(lambda *arrays: np.concatenate(arrays), *group)
+def concatenate(parts: list[Any]) -> Any:
+    """Batches of one structure (arrays in tuples, lists or dicts) joined along samples.
+
+    The structure is kept; a leaf with no batch axis (one value per batch)
+    is stacked, and None stays None.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    return keras.tree.map_structure(_join, *parts)
+
+
+def _join(*arrays: Any) -> Any:
+    if arrays[0] is None:
+        return None
+    if arrays[0].ndim == 0:
+        return np.stack(arrays)
+    return np.concatenate(arrays)
 
 
 def prepare_batch(x: Any, spec: Any) -> tuple[Any, int]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from kerascope import data
 from kerascope._progress import ProgressBar
 from kerascope.capture._activations import Activations
@@ -70,20 +68,5 @@ def capture(
             for key, value in probe.run_batch(batch, n).items():
                 collected[key].append(value)
             bar.advance(n)
-    arrays = {key: _concatenate(parts) for key, parts in collected.items()}
+    arrays = {key: data.concatenate(parts) for key, parts in collected.items()}
     return probe._activations(arrays)
-
-
-def _concatenate(parts: list[Any]) -> Any:
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
-    if isinstance(first, tuple):
-        return tuple(_concatenate([p[i] for p in parts]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: _concatenate([p[k] for p in parts]) for k in first}
-    if first is None:
-        return None
-    if first.ndim == 0:  # one value per batch (no batch axis): stack them
-        return np.stack(parts)
-    return np.concatenate(parts)

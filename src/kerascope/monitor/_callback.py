@@ -12,6 +12,7 @@ from typing import Any
 import keras
 
 from kerascope import data as data_module
+from kerascope.capture import Probe
 from kerascope.diagnostics import KINDS, Finding, Thresholds, run_rules
 from kerascope.diagnostics._api import output_keys
 from kerascope.errors import InputError
@@ -238,16 +239,15 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         return f"ActivationMonitor({', '.join(every)}, {len(self.history)} snapshots)"
 
 
-def _compile_ahead(probe: Any, batches: list[tuple[Any, int]]) -> threading.Thread | None:
+def _compile_ahead(probe: Probe, batches: list[tuple[Any, int]]) -> threading.Thread | None:
     """Compiles the probe for its batches on a background thread, started now.
 
     At `on_train_begin` the trainer is about to compile its own step, which
     mostly keeps one core busy: the probe's compilation overlaps it instead
     of stalling the first snapshot. `Probe.prepare` is safe while training
-    runs. If it fails, the first snapshot
-    compiles as usual, and reports any error itself.
+    runs. If it fails, the first snapshot compiles as usual, and reports any
+    error itself. None where nothing compiles (torch).
     """
-
     if not probe.compiles:
         return None
 

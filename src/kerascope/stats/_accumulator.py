@@ -9,6 +9,7 @@ import numpy as np
 
 from kerascope.capture import LayerInfo
 from kerascope.capture._activations import output_leaves
+from kerascope.data import concatenate
 from kerascope.errors import InputError, StatsError
 from kerascope.stats._host import summarize_arrays
 from kerascope.stats._moments import State
@@ -137,13 +138,13 @@ class StatsAccumulator:
             self._pending[key] = (parts, size)
             return
         self._pending.pop(key, None)
-        self.update(key, summarize_arrays(_concatenate(parts), per_channel=self._per_channel))
+        self.update(key, summarize_arrays(concatenate(parts), per_channel=self._per_channel))
 
     def flush(self) -> None:
         """Summarises every buffered output now (`result` does this itself)."""
         pending, self._pending = self._pending, {}
         for key, (parts, _) in pending.items():
-            self.update(key, summarize_arrays(_concatenate(parts), per_channel=self._per_channel))
+            self.update(key, summarize_arrays(concatenate(parts), per_channel=self._per_channel))
 
     def update(self, key: str, summary: Any) -> None:
         """Merges the host (numpy) copy of one `summarize` result into the state.
@@ -194,18 +195,6 @@ def _nbytes(output: Any) -> int:
     if isinstance(output, (list, tuple)):
         return sum(_nbytes(value) for value in output)
     return int(np.asarray(output).nbytes)
-
-
-def _concatenate(parts: list[Any]) -> Any:
-    """Batches of one output structure joined along the sample axis."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    if isinstance(first, Mapping):
-        return {name: _concatenate([part[name] for part in parts]) for name in first}
-    if isinstance(first, (list, tuple)):
-        return tuple(_concatenate([part[i] for part in parts]) for i in range(len(first)))
-    return np.concatenate(parts)
 
 
 def _output_keys(key: str, dtype: Any) -> list[str]:

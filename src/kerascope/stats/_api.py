@@ -112,7 +112,7 @@ def statistics_batches(
 ) -> data_module.Batches:
     """`data` as the batches `stats` runs (see its `batch_size`)."""
     if on_device:
-        return data_module.as_batches(data, batch_size or 32, probe.input_spec)
+        return data_module.as_batches(data, batch_size or _BATCH, probe.input_spec)
     size = batch_size or _pass_samples(probe)
     return data_module.coalesce(data_module.as_batches(data, size, probe.input_spec), size)
 
@@ -120,21 +120,21 @@ def statistics_batches(
 def _pass_samples(probe: Probe) -> int:
     """Samples per host pass: a power of two making about `_PASS_BYTES`.
 
-    32 (the usual batch size) when a shape is unknown until the data comes,
-    as for variable-length sequences.
+    `_BATCH` when a shape is unknown until the data comes, as for
+    variable-length sequences.
     """
-    leaves = [
+    if probe.input_spec is None:
+        return _BATCH
+    leaves = [(t.shape, t.dtype) for t in keras.tree.flatten(probe.input_spec)]
+    leaves += [
         (shape, dtype)
         for info in probe.specs.values()
         for (_, shape), (_, dtype) in zip(
             output_leaves(info.key, info.shape), output_leaves(info.key, info.dtype)
         )
     ]
-    if probe.input_spec is None:
-        return 32
-    leaves += [(t.shape, t.dtype) for t in keras.tree.flatten(probe.input_spec)]
     if any(shape is None or None in shape[1:] for shape, _ in leaves):
-        return 32
+        return _BATCH
     size: int = sum(math.prod(shape[1:]) * _itemsize(dtype) for shape, dtype in leaves)
     fits = min(_PASS_BYTES // max(size, 1), _MAX_PASS)
     return 1 << max(0, fits.bit_length() - 1)
@@ -147,6 +147,9 @@ def _itemsize(dtype: Any) -> int:
         return 4
 
 
+#: Samples per pass where no size is chosen: the usual batch size, and the
+#: default of `capture` and `record`.
+_BATCH = 32
 #: Host passes hold about this many bytes of inputs and layer outputs...
 _PASS_BYTES = 8 << 20
 #: ... and at most this many samples.
@@ -189,7 +192,7 @@ def run_statistics(
 #: Host outputs of a layer are summarised in groups of about this many bytes:
 #: numpy's fixed cost per call (about 0.1 ms a summary) dominates for the
 #: small outputs of small layers, and groups much larger than the CPU's L2
-#: cache slow every pass (1 MiB measured fastest, `benchmarks/record.py`).
+#: cache slow every pass (1 MiB measured fastest, on `benchmarks/record.py`'s model).
 _BUFFER_BYTES = 1 << 20
 
 
