@@ -115,6 +115,23 @@ def test_batch_intervals_see_the_weights_of_that_moment(train, probe_data):
         np.testing.assert_allclose(snapshot.statistics["gap"].mean, gap.mean(), rtol=1e-5)
 
 
+def test_batch_intervals_keep_keras_batch_end_hooks_asynchronous(train, probe_data):
+    # A batch-end hook would make Keras run every batch-end hook in the training
+    # thread, waiting for each step's logs; the monitor's runs as a batch begins.
+    monitor = kerascope.ActivationMonitor(
+        probe_data, layers="gap", every_n_batches=STEPS, every_n_epochs=None
+    )
+    assert "on_train_batch_end" not in vars(monitor)
+    assert type(monitor).on_train_batch_end is keras.callbacks.Callback.on_train_batch_end
+
+    # Intervals ending with an epoch (the last one with training) are still taken.
+    model = small_model()
+    model.fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor])
+    assert [(s.epoch, s.step) for s in monitor.history] == [(0, STEPS), (1, 2 * STEPS)]
+    gap = kerascope.capture(model, probe_data, layers="gap")["gap"]
+    np.testing.assert_allclose(monitor.history[-1].statistics["gap"].mean, gap.mean(), rtol=1e-5)
+
+
 def test_tensorboard_histograms_on_every_backend(train, probe_data, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

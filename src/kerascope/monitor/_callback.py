@@ -48,8 +48,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             arrays for a multi-input model (a few hundred samples at most
             keep it cheap).
         layers: Which layers (see `kerascope.capture`). Defaults to `None` (all).
-        every_n_batches: Also take a snapshot every this many training batches.
-            Defaults to `None` (never).
+        every_n_batches: Also take a snapshot every this many training batches,
+            of the weights after the batch, as the next batch begins (or the
+            epoch ends). A finding in `stop_on` then stops training after that
+            next batch. Defaults to `None` (never).
         every_n_epochs: Take a snapshot at the end of every this many epochs.
             Defaults to `1`; `None` for batch intervals only.
         log_dir: A TensorBoard log directory. Defaults to `None` (no logs).
@@ -132,9 +134,11 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self._iterations: int | None = None
         self._epoch = 0
         if every_n_batches is not None:
-            # Defined on the instance only when wanted: Keras skips (and
-            # dispatches asynchronously around) batch hooks a callback leaves alone.
-            self.on_train_batch_end = self._on_train_batch_end  # type: ignore[method-assign]
+            # Defined on the instance only when wanted. A batch-*end* hook would
+            # make Keras run every callback's batch-end hook synchronously,
+            # waiting for each step's logs: the snapshot after a batch is taken
+            # as the next one begins (or as the epoch ends), with the same weights.
+            self.on_train_batch_begin = self._on_train_batch_begin  # type: ignore[method-assign]
 
     # -- Keras hooks ---------------------------------------------------------------
 
@@ -165,11 +169,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             self._iterations = _iterations(model)
         self.stopped_by = None
 
-    def _on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        self._step += 1
-        assert self._every_n_batches is not None
-        if self._step % self._every_n_batches == 0:
+    def _on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._batch_due():
             self.snapshot()
+        self._step += 1  # batches started; all but this one are done
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
@@ -181,11 +184,9 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
                 self._step = done - self._iterations
             else:
                 self._step += int((self.params or {}).get("steps") or 0)
-        if self._every_n_epochs is None or (epoch + 1) % self._every_n_epochs:
-            return
-        if self.history and self.history[-1].step == self._step:
-            return  # a batch interval just took this snapshot
-        self.snapshot()
+        epoch_due = self._every_n_epochs is not None and (epoch + 1) % self._every_n_epochs == 0
+        if epoch_due and not self._taken() or self._batch_due():
+            self.snapshot()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._run is not None:
@@ -195,6 +196,15 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self._run = None
 
     # -- snapshots -----------------------------------------------------------------
+
+    def _taken(self) -> bool:
+        """Whether the last snapshot is of the current step."""
+        return bool(self.history) and self.history[-1].step == self._step
+
+    def _batch_due(self) -> bool:
+        """Whether a batch interval ends at the current step, not yet snapshotted."""
+        n = self._every_n_batches
+        return n is not None and self._step > 0 and self._step % n == 0 and not self._taken()
 
     def snapshot(self) -> Snapshot:
         """Takes a snapshot now (the hooks call this at every interval)."""
