@@ -7,9 +7,15 @@ from typing import Any
 import numpy as np
 
 import kerascope
+from kerascope import backends
 from kerascope.stats import RELATIVE_ACCURACY
 
 MOMENTS = {"rtol": 1e-5, "atol": 1e-6}
+# Extremes are exact where the statistics and the oracle's activations come from
+# the same arithmetic. On an accelerator they come from two compiled programs
+# (summaries fused into the forward pass, or not), whose float32 rounding can
+# differ in the last bits (~1e-7 of the terms summed).
+EXTREMES = MOMENTS if backends.current().accelerated else {"rtol": 0, "atol": 0}
 
 
 def check_stats(stats: kerascope.LayerStats, values: Any, *, per_channel: bool = True) -> None:
@@ -29,16 +35,14 @@ def check_stats(stats: kerascope.LayerStats, values: Any, *, per_channel: bool =
     assert stats.inf_fraction == np.count_nonzero(np.isinf(a)) / a.size
     np.testing.assert_allclose(stats.mean, finite.mean(), **MOMENTS)
     np.testing.assert_allclose(stats.std, finite.std(), **MOMENTS)
-    assert stats.min == finite.min()
-    assert stats.max == finite.max()
+    np.testing.assert_allclose([stats.min, stats.max], [finite.min(), finite.max()], **EXTREMES)
     for q in (0.0, 0.01, 0.25, 0.5, 0.99, 1.0):
         expected = np.quantile(finite, q, method="lower")
         assert abs(stats.quantile(q) - expected) <= RELATIVE_ACCURACY * abs(expected) + 1e-12, q
     assert (stats.p1, stats.p50, stats.p99) == tuple(stats.quantile(q) for q in (0.01, 0.5, 0.99))
     counts, edges = stats.histogram()
     assert counts.sum() == finite.size
-    assert edges[0] == finite.min()
-    assert edges[-1] == finite.max()
+    assert (edges[0], edges[-1]) == (stats.min, stats.max)
     if per_channel:
         check_channels(stats, a)
 
@@ -51,8 +55,10 @@ def check_channels(stats: kerascope.LayerStats, a: np.ndarray) -> None:
         stats.channel_mean, masked.mean(axis=(0, 1)).filled(np.nan), **MOMENTS
     )
     np.testing.assert_allclose(stats.channel_std, masked.std(axis=(0, 1)).filled(np.nan), **MOMENTS)
-    np.testing.assert_array_equal(stats.channel_min, masked.min(axis=(0, 1)).filled(np.inf))
-    np.testing.assert_array_equal(stats.channel_max, masked.max(axis=(0, 1)).filled(-np.inf))
+    np.testing.assert_allclose(stats.channel_min, masked.min(axis=(0, 1)).filled(np.inf), **EXTREMES)
+    np.testing.assert_allclose(
+        stats.channel_max, masked.max(axis=(0, 1)).filled(-np.inf), **EXTREMES
+    )
     np.testing.assert_array_equal(stats.channel_count, np.isfinite(channels).sum(axis=(0, 1)))
     np.testing.assert_array_equal(stats.channel_zero_fraction, (channels == 0).mean(axis=(0, 1)))
     np.testing.assert_array_equal(stats.active_count, (channels > 0).any(axis=1).sum(axis=0))

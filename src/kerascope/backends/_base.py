@@ -66,8 +66,9 @@ class Backend(Protocol):
         """
         ...
 
-    def to_numpy(self, tensor: Any) -> np.ndarray:
-        """A host numpy array for `tensor`, without a copy where possible."""
+    def to_numpy(self, tensors: Any) -> Any:
+        """Host numpy arrays for a tensor or a structure of them, without a copy
+        where possible, and with one wait for all of them on an accelerator."""
         ...
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:

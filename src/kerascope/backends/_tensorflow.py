@@ -40,10 +40,10 @@ class TensorFlowBackend:
             )
         )
 
-    def to_numpy(self, tensor: Any) -> np.ndarray:
+    def to_numpy(self, tensors: Any) -> Any:
         # `EagerTensor.numpy()` always copies; `np.asarray` shares the CPU
         # buffer. For all layers of a CNN that copy doubled the capture time.
-        return np.asarray(tensor)
+        return keras.tree.map_structure(np.asarray, tensors)
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
         watched: dict[str, list[Any]] = {}

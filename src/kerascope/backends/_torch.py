@@ -28,9 +28,14 @@ class TorchBackend:
         del variables, input_spec
         return _Eager(forward)
 
-    def to_numpy(self, tensor: Any) -> np.ndarray:
-        # `.numpy()` of a CPU tensor shares its memory.
-        return tensor.detach().cpu().numpy()  # type: ignore[no-any-return]
+    def to_numpy(self, tensors: Any) -> Any:
+        # `.numpy()` of a CPU tensor shares its memory. From a GPU, every copy
+        # is queued (into pinned memory) before one wait for all of them.
+        leaves = [t.detach() for t in keras.tree.flatten(tensors)]
+        if any(t.device.type == "cuda" for t in leaves):
+            leaves = [t.to("cpu", non_blocking=True) for t in leaves]
+            torch.cuda.synchronize()
+        return keras.tree.pack_sequence_as(tensors, [t.cpu().numpy() for t in leaves])
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
         watched: dict[str, list[Any]] = {}

@@ -141,10 +141,10 @@ class Probe:
         for variable, seed in zip(self._seed_variables, seeds):
             if seed is not None:
                 variable.assign(seed)
-        to_numpy = self._backend.to_numpy
+        host = self._backend.to_numpy({key: outputs[key] for key in self._keys})
         result = {}
         for key in self._keys:
-            value = keras.tree.map_structure(to_numpy, outputs[key])
+            value = host[key]
             if padded is not batch:
                 value = keras.tree.map_structure(lambda a: a[:n] if a.ndim else a, value)
             result[key] = as_numpy_tree(value)
