@@ -55,7 +55,9 @@ def check_channels(stats: kerascope.LayerStats, a: np.ndarray) -> None:
         stats.channel_mean, masked.mean(axis=(0, 1)).filled(np.nan), **MOMENTS
     )
     np.testing.assert_allclose(stats.channel_std, masked.std(axis=(0, 1)).filled(np.nan), **MOMENTS)
-    np.testing.assert_allclose(stats.channel_min, masked.min(axis=(0, 1)).filled(np.inf), **EXTREMES)
+    np.testing.assert_allclose(
+        stats.channel_min, masked.min(axis=(0, 1)).filled(np.inf), **EXTREMES
+    )
     np.testing.assert_allclose(
         stats.channel_max, masked.max(axis=(0, 1)).filled(-np.inf), **EXTREMES
     )

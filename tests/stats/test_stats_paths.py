@@ -71,3 +71,24 @@ def test_host_summary_where_raw_squares_would_overflow():
     exact = x.astype(np.float64)
     np.testing.assert_allclose(state.mean, exact.mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(np.sqrt(state.m2 / state.count), exact.std(axis=0), rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sketch_histogram_bins_as_numpy_does(seed):
+    # Equal-width bins [edge, next edge), the last one closed: np.histogram's,
+    # over every bucket's representative value clamped to [low, high].
+    from kerascope.stats import _sketch
+
+    rng = np.random.default_rng(seed)
+    counts = np.zeros(len(_sketch._VALUES))
+    filled = rng.integers(0, len(counts), 300)
+    counts[filled] = rng.integers(1, 1000, filled.size)
+    low, high = np.sort(rng.choice(_sketch._VALUES[filled], 2, replace=False))
+    if seed == 0:  # the whole range: values on the outer edges
+        low, high = _sketch._VALUES[filled].min(), _sketch._VALUES[filled].max()
+    expected, expected_edges = np.histogram(
+        np.clip(_sketch._VALUES, low, high), bins=37, range=(low, high), weights=counts
+    )
+    hist, edges = _sketch.histogram(counts, 37, float(low), float(high))
+    np.testing.assert_array_equal(edges, expected_edges)
+    np.testing.assert_array_equal(hist, np.rint(expected).astype(np.int64))

@@ -185,7 +185,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             else:
                 self._step += int((self.params or {}).get("steps") or 0)
         epoch_due = self._every_n_epochs is not None and (epoch + 1) % self._every_n_epochs == 0
-        if epoch_due and not self._taken() or self._batch_due():
+        if (epoch_due and not self._taken()) or self._batch_due():
             self.snapshot()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
