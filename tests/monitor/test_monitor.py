@@ -251,5 +251,9 @@ def test_the_probe_compiles_during_the_first_epoch_and_never_in_a_snapshot(train
         # and not once more by the snapshots.
         assert counts["ahead"] > before
         assert CountsInferenceCalls.calls == counts["ahead"]
+        # A second fit with the same monitor finds its probe compiled.
+        model.fit(*train, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+        assert len(monitor.history) == 3
+        assert CountsInferenceCalls.calls == counts["ahead"]
     acts = kerascope.capture(model, probe_data, layers="gap")["gap"]
     np.testing.assert_allclose(monitor.history[-1].statistics["gap"].mean, acts.mean(), rtol=1e-5)
