@@ -161,6 +161,24 @@ def test_tensorboard_histograms_on_every_backend(train, probe_data, tmp_path):
     assert "activations/conv/dead_fraction" in events.Tags()["scalars"]
 
 
+def test_a_fit_that_raised_has_its_events_written_by_the_next(train, probe_data, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt  # after the monitor's snapshot: Keras skips on_train_end
+
+    model = small_model()
+    monitor = kerascope.ActivationMonitor(probe_data, layers="gap", log_dir=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor, Interrupt()])
+    model.fit(*train, batch_size=16, epochs=1, verbose=0, callbacks=[monitor])
+
+    events = EventAccumulator(str(tmp_path / "activations"), size_guidance={"histograms": 0})
+    events.Reload()
+    assert [h.step for h in events.Histograms("activations/gap")] == [STEPS, 2 * STEPS]
+
+
 class Root(layers.Layer):
     """sqrt(w * x): NaN once training drives the weight w below zero."""
 

@@ -143,6 +143,8 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     # -- Keras hooks ---------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self._run is not None:  # the last fit raised before on_train_end
+            self.on_train_end()  # its events reach the disk, its file closes
         model = self.model
         probe, on_device = statistics_probe(
             model, self._layers, training=False, per_channel=self._per_channel
