@@ -146,7 +146,7 @@ def main() -> None:
     base = runs["fit"]
     for name in names:
         mine = runs[name]
-        hooks = statistics.median(hooks / (total - hooks) for total, hooks, _ in mine)
+        hooks = statistics.median(inside / (total - inside) for total, inside, _ in mine)
         paired = [m[0] / b[0] - 1 for m, b in zip(mine, base)]
         low, _, high = statistics.quantiles(paired, n=4)
         epoch = statistics.median(m[2] / b[2] - 1 for m, b in zip(mine, base))

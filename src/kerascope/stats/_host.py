@@ -129,7 +129,7 @@ def _count(mask: np.ndarray) -> np.ndarray:
 def _finish(ufunc: np.ufunc, partial: np.ndarray, rest: np.ndarray) -> np.ndarray:
     """Reduces `k * channels` folded partial results per channel, then the leftover rows."""
     channels = rest.shape[1]
-    dtype = {"f": np.float64, "u": np.int64, "b": np.int64}.get(partial.dtype.kind)
+    dtype = {"f": np.float64, "u": np.int64}.get(partial.dtype.kind)
     if ufunc is not np.add:
         dtype = None  # min and max are exact in any type
     result = ufunc.reduce(partial.reshape(-1, channels), axis=0, dtype=dtype)

@@ -141,13 +141,13 @@ def histogram(
     if not math.isfinite(low) or not math.isfinite(high):
         return np.zeros(bins, np.int64), np.linspace(0.0, 1.0, bins + 1)
     # np.histogram's bins, without its overhead (the monitor draws one per
-    # layer per snapshot): [edge, next edge), the last one closed.
-    edges = np.linspace(low, high, bins + 1)
+    # layer per snapshot): [edge, next edge), the last one closed, and a
+    # constant's range widened by 0.5 on each side.
+    first, last = (low - 0.5, high + 0.5) if low == high else (low, high)
+    edges = np.linspace(first, last, bins + 1)
     filled = np.flatnonzero(counts)  # a few hundred of the buckets, typically
     index = np.searchsorted(edges, np.clip(_VALUES[filled], low, high), side="right") - 1
-    hist = np.bincount(np.minimum(index, bins - 1), weights=counts[filled], minlength=bins).astype(
-        np.float64
-    )
+    hist = np.bincount(np.minimum(index, bins - 1), weights=counts[filled], minlength=bins)
     sketched = float(counts.sum())
     if total is None or sketched == 0:
         return np.rint(hist).astype(np.int64), edges
