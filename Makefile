@@ -16,6 +16,11 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]" \
 		tensorflow-cpu jax jaxlib torch
+	# KerasHub, for the tests' zoo of its backbones: it requires tensorflow-text,
+	# which requires the full tensorflow wheel, so it goes in without its
+	# dependencies, plus the two its import needs.
+	$(BIN)/python -m pip install --quiet -c constraints.txt --no-deps keras-hub
+	$(BIN)/python -m pip install --quiet -c constraints.txt regex tokenizers
 	touch $@
 
 install: $(BIN)/.installed

@@ -8,7 +8,7 @@ Example:
 """
 
 from kerascope import plot
-from kerascope.capture import Activations, LayerInfo, Probe, capture, gradients
+from kerascope.capture import Activations, LayerInfo, Probe, capture, gradcam, gradients
 from kerascope.diagnostics import Finding, Findings, diagnose
 from kerascope.errors import (
     CaptureError,
@@ -50,6 +50,7 @@ __all__ = [
     "__version__",
     "capture",
     "diagnose",
+    "gradcam",
     "gradients",
     "plot",
     "record",

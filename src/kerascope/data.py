@@ -156,6 +156,8 @@ def _match_list(x: Any, spec: list[Any] | tuple[Any, ...]) -> list[np.ndarray]:
                 f"Received: a dict with keys {sorted(x)} (missing {missing})"
             )
         x = [x[name] for name in names]
+    if len(spec) == 1 and (isinstance(x, np.ndarray) or _is_tensor(x)):
+        x = [x]  # `keras.Model(inputs=[x], ...)` takes a bare array, as in Keras
     if not isinstance(x, (list, tuple)) or len(x) != len(spec):
         raise InputError(
             f"Expected a list of {len(spec)} arrays, one per model input. Received: {_describe(x)}"
@@ -231,6 +233,8 @@ def _is_array_structure(inputs: Any, spec: Any) -> bool:
         arrays = [isinstance(a, np.ndarray) or _is_tensor(a) for a in inputs]
         if isinstance(spec, (list, tuple)):  # one array per model input
             return all(arrays)
+        if any(isinstance(a, (Mapping, tuple)) for a in inputs):
+            return False  # a list of batches: dicts of arrays, or (x, y) pairs
         # A (nested) list of numbers is one array; a list of arrays is batches.
         return not any(arrays)
     return False

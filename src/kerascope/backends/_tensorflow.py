@@ -1,4 +1,10 @@
-"""TensorFlow: one `tf.function` traced for every batch size."""
+"""TensorFlow: one `tf.function` traced for every batch size.
+
+Inputs whose shapes leave other dimensions unknown (sequences of any length,
+images of any size) get one function per input shape, each traced with every
+dimension but the batch known: some layers (`TimeDistributed`, KerasHub's
+position embeddings) need those dimensions while tracing, as in `predict`.
+"""
 
 from __future__ import annotations
 
@@ -24,21 +30,11 @@ class TensorFlowBackend:
 
     def compile(self, forward: ForwardFn, variables: Sequence[Any], input_spec: Any) -> Compiled:
         del variables  # tf.function reads the model's variables by reference.
-        signature = None
-        if input_spec is not None:
-            signature = [
-                keras.tree.map_structure(
-                    lambda spec: tf.TensorSpec(spec.shape, spec.dtype), input_spec
-                )
-            ]
-        return _Traced(
-            tf.function(
-                lambda inputs: forward(None, inputs),
-                input_signature=signature,
-                autograph=False,
-                reduce_retracing=True,
-            )
-        )
+        if input_spec is not None and not any(
+            None in tuple(spec.shape)[1:] for spec in keras.tree.flatten(input_spec)
+        ):
+            return _Traced(_function(forward, input_spec))
+        return _PerShape(forward)
 
     def to_numpy(self, tensors: Any) -> Any:
         # `EagerTensor.numpy()` always copies; `np.asarray` shares the CPU
@@ -53,11 +49,52 @@ class TensorFlowBackend:
                 leaves = keras.tree.flatten(outputs)
                 tape.watch(leaves)
                 watched[key] = leaves
-                return outputs
+                # A fresh tensor flows on: Keras marks softmax/sigmoid outputs with
+                # their logits (`_keras_logits`), and a cross-entropy would read
+                # those, leaving the watched probabilities without a gradient.
+                return keras.tree.pack_sequence_as(outputs, [tf.identity(t) for t in leaves])
 
             loss = loss_of(tap)
         grads = tape.gradient(loss, watched, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return {key: [np.asarray(g) for g in leaves] for key, leaves in grads.items()}
+
+
+def _function(forward: ForwardFn, input_spec: Any) -> Any:
+    """`forward` as a `tf.function` traced once for inputs like `input_spec`."""
+    signature = keras.tree.map_structure(
+        lambda spec: tf.TensorSpec(spec.shape, spec.dtype), input_spec
+    )
+    return tf.function(
+        lambda inputs: forward(None, inputs),
+        input_signature=[signature],
+        autograph=False,
+        reduce_retracing=True,
+    )
+
+
+class _PerShape:
+    """One `tf.function` per input shape (the batch dimension left free)."""
+
+    def __init__(self, forward: ForwardFn) -> None:
+        self._forward = forward
+        self._functions: dict[Any, _Traced] = {}
+
+    def _for(self, inputs: Any) -> _Traced:
+        leaves = keras.tree.flatten(inputs)
+        signature = tuple((tuple(a.shape[1:]), str(a.dtype)) for a in leaves)
+        traced = self._functions.get(signature)
+        if traced is None:
+            spec = keras.tree.map_structure(
+                lambda a: keras.KerasTensor((None, *a.shape[1:]), dtype=str(a.dtype)), inputs
+            )
+            traced = self._functions[signature] = _Traced(_function(self._forward, spec))
+        return traced
+
+    def __call__(self, inputs: Any) -> Any:
+        return self._for(inputs)(inputs)
+
+    def prepare(self, inputs: Any) -> None:
+        self._for(inputs).prepare(inputs)
 
 
 class _Traced:

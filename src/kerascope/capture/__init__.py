@@ -3,7 +3,17 @@
 from kerascope.capture._activations import Activations, LayerInfo
 from kerascope.capture._api import capture
 from kerascope.capture._cache import cached_probe
+from kerascope.capture._gradcam import gradcam, gradcam_maps
 from kerascope.capture._gradients import gradients
 from kerascope.capture._probe import Probe
 
-__all__ = ["Activations", "LayerInfo", "Probe", "cached_probe", "capture", "gradients"]
+__all__ = [
+    "Activations",
+    "LayerInfo",
+    "Probe",
+    "cached_probe",
+    "capture",
+    "gradcam",
+    "gradcam_maps",
+    "gradients",
+]

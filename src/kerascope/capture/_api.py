@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
+
+import keras
+import numpy as np
 
 from kerascope import data
 from kerascope._progress import ProgressBar
 from kerascope.capture._activations import Activations
 from kerascope.capture._cache import cached_probe
+from kerascope.errors import InputError
 from kerascope.select import LayerSelection
 
 __all__ = ["capture"]
@@ -15,9 +20,10 @@ __all__ = ["capture"]
 
 def capture(
     model: Any,
-    inputs: Any,
+    x: Any = None,
     layers: LayerSelection = None,
     *,
+    inputs: bool = False,
     batch_size: int = 32,
     training: bool = False,
     progress: bool = False,
@@ -28,14 +34,22 @@ def capture(
     and subclassed models on TensorFlow, JAX and torch. Only the part of the
     model needed for the selected layers runs.
 
+    Outputs that have no batch axis (a position embedding `(length, dim)`
+    computed from constants, not from the inputs) are returned once, as the
+    first batch computed them, on every backend; an output with a batch axis
+    is joined along it.
+
     Args:
         model: A built Keras model.
-        inputs: A numpy array `(samples, ...)`, a list or dict of arrays for a
+        x: A numpy array `(samples, ...)`, a list or dict of arrays for a
             multi-input model, a `tf.data.Dataset`, a `keras.utils.PyDataset`,
             a torch `DataLoader`, or an iterable of batches (`x` or `(x, y)`).
         layers: Which layers: `None` for all; a key, glob, compiled regex,
             layer class, layer, predicate, or a list of those.
             Defaults to `None`.
+        inputs: Also return the model's inputs as it received them, under the
+            input layers' names (or a dict input's keys), before the layers.
+            Defaults to `False`.
         batch_size: Samples per forward pass for array inputs. Defaults to `32`.
         training: Run layers in training mode (the model's state never
             changes). Defaults to `False`.
@@ -60,13 +74,38 @@ def capture(
       conv1  Conv2D  (64, 26, 26, 8)    float32
       conv2  Conv2D  (64, 11, 11, 16)   float32
     """
-    probe = cached_probe(model, layers, training=training)
-    batches = data.as_batches(inputs, batch_size, probe.input_spec)
-    collected: dict[str, list[Any]] = {key: [] for key in probe.keys}
+    if not isinstance(inputs, bool):  # capture(model, inputs=x), before `x` was named so
+        if x is not None:
+            raise TypeError("capture() got both x and a non-bool inputs=")
+        warnings.warn(
+            "capture(model, inputs=x) is deprecated: pass the data as x, the second "
+            "argument; inputs=True now asks for the model's inputs",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        x, inputs = inputs, False
+    if x is None:
+        raise InputError("Expected inputs x for the model. Received: x=None")
+    probe = cached_probe(model, layers, training=training, inputs=inputs)
+    batches = data.as_batches(x, batch_size, probe.input_spec)
+    collected: dict[str, list[Any]] = {}
     with ProgressBar(progress, "capturing", total=batches.total) as bar:
         for batch, n in batches:
             for key, value in probe.run_batch(batch, n).items():
-                collected[key].append(value)
+                collected.setdefault(key, []).append(value)
             bar.advance(n)
-    arrays = {key: data.concatenate(parts) for key, parts in collected.items()}
+    arrays = {key: _join(parts, probe.batched(key)) for key, parts in collected.items()}
     return probe._activations(arrays)
+
+
+def _join(parts: list[Any], batched: list[bool]) -> Any:
+    """One key's outputs of every batch: leaves with a batch axis joined along
+    it, the others (the same for every sample) as the first batch gave them."""
+    if len(parts) == 1:
+        return parts[0]
+    columns = zip(*(keras.tree.flatten(part) for part in parts))
+    leaves = [
+        np.concatenate(column) if has_batch else column[0]
+        for column, has_batch in zip(columns, batched)
+    ]
+    return keras.tree.pack_sequence_as(parts[0], leaves)

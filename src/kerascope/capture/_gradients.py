@@ -26,6 +26,7 @@ def gradients(
     *,
     loss: str | LossFn | None = None,
     layers: LayerSelection = None,
+    inputs: bool = False,
     training: bool = False,
 ) -> Activations:
     """Gradients of a loss with respect to layer activations, `d(loss)/d(activation)`.
@@ -41,8 +42,11 @@ def gradients(
     - without `y`: `loss=` a function of the model's outputs alone, e.g. a
       class score `lambda out: out[:, 3]` (Grad-CAM).
 
-    A loss that returns one value per sample (or per element) is summed, so
-    each sample's gradient is that of its own loss; a scalar loss is used as is.
+    A loss of `(y_true, y_pred)` is reduced as `model.compile` reduces it,
+    whether given as a name, a `keras.losses.Loss` or a function: averaged over
+    the batch (Keras' `"sum_over_batch_size"`), and summed over a model's
+    outputs. A function of the outputs alone that returns one value per sample
+    is summed, so each sample's gradient is that of its own score.
 
     Args:
         model: A built Keras model.
@@ -52,6 +56,10 @@ def gradients(
         loss: See above. Defaults to `None` (the compiled loss).
         layers: Which layers (see `kerascope.capture`); only layers with
             floating-point outputs have gradients. Defaults to `None` (all of those).
+        inputs: Also return the gradients with respect to the model's
+            floating-point inputs, under the input layers' names (or a dict
+            input's keys): saliency maps, integrated gradients, deep dream.
+            Integer inputs (token ids) have none. Defaults to `False`.
         training: Run layers in training mode (Dropout, BatchNorm batch
             statistics). Defaults to `False`.
 
@@ -73,17 +81,18 @@ def gradients(
     >>> cam = kerascope.gradients(model, x, loss=lambda p: p[:, 3])  # doctest: +SKIP
     """
     loss_of_outputs = _loss(model, y, loss)
-    probe = Probe(model, layers, training=training, _hold_model=False)
-    keys = _float_keys(probe, explicit=layers is not None)
+    probe = Probe(model, layers, training=training, inputs=inputs, _hold_model=False)
     batch, _ = data.prepare_batch(x, probe.input_spec)
-    inputs = keras.tree.map_structure(keras.ops.convert_to_tensor, batch)
+    probe.discover(batch)
+    keys = _float_keys(probe, explicit=layers is not None, inputs=inputs)
+    tensors = keras.tree.map_structure(keras.ops.convert_to_tensor, batch)
 
     def loss_of(tap: Callable[[str, Any], Any]) -> Any:
         # Outputs with no gradient (integer ones) flow on untapped.
         def float_tap(key: str, outputs: Any) -> Any:
             return tap(key, outputs) if key in keys else outputs
 
-        value = loss_of_outputs(probe._run_tapped(inputs, float_tap))
+        value = loss_of_outputs(probe._run_tapped(tensors, float_tap))
         if len(keras.ops.shape(value)):
             value = keras.ops.sum(value)
         return value
@@ -105,13 +114,22 @@ def gradients(
     return Activations(arrays, {key: specs[key] for key in keys})
 
 
-def _float_keys(probe: Probe, *, explicit: bool) -> tuple[str, ...]:
+def _float_keys(probe: Probe, *, explicit: bool, inputs: bool) -> tuple[str, ...]:
+    specs = probe.specs
+
     def floating(key: str) -> bool:
-        dtypes = keras.tree.flatten(probe.specs[key].dtype)
+        dtypes = keras.tree.flatten(specs[key].dtype)
         return all(np.dtype(d).kind == "f" or "float" in str(d) for d in dtypes)
 
+    input_keys = [key for key in probe.keys if specs[key].class_name == "InputLayer"]
+    if inputs and not any(floating(key) for key in input_keys):
+        raise InputError(
+            "Expected a floating-point model input for inputs=True (integer inputs such as "
+            "token ids have no gradient: take the gradient of their embedding layer instead). "
+            f"Received: inputs {input_keys} of dtype {[specs[k].dtype for k in input_keys]}"
+        )
     keys = tuple(key for key in probe.keys if floating(key))
-    rejected = [key for key in probe.keys if key not in keys]
+    rejected = [key for key in probe.keys if key not in keys and key not in input_keys]
     if explicit and rejected:
         raise InputError(
             "Expected layers with floating-point outputs (only those have gradients). "
@@ -166,8 +184,12 @@ def _single(loss: Any) -> Callable[[Any, Any], Any]:
             raise InputError(
                 f"Expected a Keras loss name such as 'mse'. Received: loss={loss!r}"
             ) from error
-        # Like `model.compile(loss="mse")`: averaged over the batch.
-        return lambda y_true, y_pred: keras.ops.mean(function(y_true, y_pred))
+        loss = function
+    if isinstance(loss, keras.losses.Loss):
+        return loss  # type: ignore[no-any-return]  # reduces itself
     if callable(loss):
-        return loss  # type: ignore[no-any-return]
+        # As `model.compile(loss=function)` reduces it ("sum_over_batch_size"):
+        # the mean of its values.
+        function = loss
+        return lambda y_true, y_pred: keras.ops.mean(function(y_true, y_pred))
     raise InputError(f"Expected a loss function or name. Received: loss={loss!r}")

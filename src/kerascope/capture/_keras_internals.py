@@ -43,6 +43,20 @@ def direct_sublayers(layer: Any) -> list[Any]:
     return list(layer._flatten_layers(include_self=False, recursive=False))
 
 
+def input_layer_names(model: Any) -> list[str]:
+    """The names of a graph model's input layers, in the order of its `inputs`.
+
+    A symbolic input remembers the `InputLayer` that made it in
+    `_keras_history`; its own name is often generated (`keras_tensor_3`).
+    """
+    names = []
+    for tensor in model.inputs:
+        history = getattr(tensor, "_keras_history", None)
+        operation = getattr(history, "operation", None)
+        names.append(str(getattr(operation, "name", None) or tensor.name))
+    return names
+
+
 def build_input_shape(layer: Any) -> Any:
     """The input shape a built, non-graph layer was built with, or None.
 

@@ -13,9 +13,9 @@ from kerascope import backends, data
 from kerascope.capture._activations import Activations, LayerInfo, as_numpy_tree
 from kerascope.capture._discover import discover
 from kerascope.capture._intercept import Recorder, layer_tree
-from kerascope.capture._spec import check_model
+from kerascope.capture._spec import batch_spec, check_model, input_names, unknown_dims
 from kerascope.capture._spec import input_spec as input_spec_of
-from kerascope.errors import CaptureError, InputError
+from kerascope.errors import CaptureError, InputError, SelectionError
 from kerascope.select import LayerSelection, resolve
 
 __all__ = ["Probe"]
@@ -30,6 +30,11 @@ class Probe:
     output specs are known before the first call. Calls with a new batch size
     do not retrace (on JAX, batches are padded to a compiled size and trimmed).
 
+    A model whose inputs have unknown dimensions besides the batch (token ids
+    of any length, images of any size) is discovered on its first batch, with
+    that batch's shapes, and compiled once per input shape it meets (like
+    `model.predict`); its keys and specs are known from then on.
+
     Args:
         model: A built Keras model (Sequential, Functional or subclassed) or layer.
         layers: Which layers to capture: `None` for all, or a key, a glob, a
@@ -41,6 +46,9 @@ class Probe:
         input_spec: The model's inputs as a `keras.KerasTensor` (or a structure
             of them), for models whose input shape Keras does not record.
             Defaults to `None` (inferred from the model).
+        inputs: Also return the model's inputs, under their names (an input
+            layer's name, or a dict input's key), before the layers.
+            Defaults to `False`.
         reduce: A function `(key, output) -> tensors` applied to each selected
             output inside the compiled function, with `keras.ops`, so only its
             result (e.g. per-channel sums) is copied to the host. The probe
@@ -66,6 +74,7 @@ class Probe:
         *,
         training: bool = False,
         input_spec: Any = None,
+        inputs: bool = False,
         reduce: Callable[[str, Any], Any] | None = None,
         _hold_model: bool = True,
     ) -> None:
@@ -76,31 +85,123 @@ class Probe:
         self._model = model if _hold_model else None
         self._training = bool(training)
         self._reduce = reduce
+        self._selection = layers
         self._backend = backends.current()
         self._input_spec = input_spec_of(model, input_spec)
+        self._input_names = input_names(model, self._input_spec) if inputs else []
         self._tree = layer_tree(model)
-        calls, self._key_of = discover(model, self._tree, self._input_spec, self._training)
-        self._keys = tuple(resolve(layers, [(c.key, c.layer) for c in calls]))
-        self._wanted = frozenset(self._keys)
-        self._info = {c.key: c.info for c in calls if c.key in self._wanted}
         self._variables = list(model.variables)
         self._seed_variables = (
             [v for v in self._variables if v.name == "seed_generator_state"]
             if self._training
             else []
         )
+        self._key_of: Mapping[Any, str] = {}
+        self._layer_keys: tuple[str, ...] = ()
+        self._wanted: frozenset[str] = frozenset()
+        self._info: dict[str, LayerInfo] = {}
+        self._batched: dict[str, list[bool]] = {}
+        self._discovered = False
+        if not unknown_dims(self._input_spec):
+            self._discover(self._input_spec)
         self._compiled = self._backend.compile(self._forward, self._variables, self._input_spec)
         self._buckets: list[int] = []
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """The captured layer keys, in execution order."""
-        return self._keys
+        """The captured keys, in execution order (the inputs first, if asked for)."""
+        self._require_discovery()
+        return (*self._input_names, *self._layer_keys)
 
     @property
     def specs(self) -> Mapping[str, LayerInfo]:
         """`LayerInfo` per key; the batch dimension of each shape is None."""
+        self._require_discovery()
         return dict(self._info)
+
+    @property
+    def layer_tree(self) -> list[Any]:
+        """Every layer whose calls the probe intercepts, each once."""
+        return list(self._tree)
+
+    @property
+    def discovered(self) -> bool:
+        """Whether the keys and specs are known (see `discover`)."""
+        return self._discovered
+
+    def discover(self, x: Any) -> None:
+        """Discovers the layer calls on inputs shaped like the batch `x`.
+
+        Only needed, before the first call, for a model whose inputs have
+        unknown dimensions besides the batch: its keys and output shapes
+        depend on them. Does nothing once discovered.
+
+        Args:
+            x: One batch, as for `__call__`.
+        """
+        if not self._discovered:
+            batch, _ = data.prepare_batch(x, self._input_spec)
+            self._discover(batch_spec(self._input_spec, batch))
+
+    def _discover(self, spec: Any) -> None:
+        model = self._model_ref()
+        if model is None:
+            raise CaptureError("The model of this Probe no longer exists.")
+        calls, key_of = discover(model, self._tree, spec, self._training)
+        choices = [(c.key, c.layer) for c in calls]
+        try:
+            keys = tuple(resolve(self._selection, choices))
+        except SelectionError as error:
+            raise self._input_selection_error(error) from None
+        info = {c.key: c.info for c in calls if c.key in set(keys)}
+        if self._input_names:
+            leaves = keras.tree.flatten(spec)
+            for name, leaf in zip(self._input_names, leaves):
+                if name in info:
+                    raise CaptureError(
+                        f"Expected input names distinct from layer keys. Received: input "
+                        f"{name!r}, which is also the key of a layer of model {model.name!r}"
+                    )
+                info[name] = LayerInfo(
+                    key=name,
+                    name=name,
+                    class_name="InputLayer",
+                    call_index=None,
+                    shape=tuple(leaf.shape),
+                    dtype=str(leaf.dtype),
+                )
+        self._key_of, self._layer_keys, self._wanted = key_of, keys, frozenset(keys)
+        self._info = {key: info[key] for key in (*self._input_names, *keys)}
+        self._batched = {key: _batched_leaves(i.shape) for key, i in self._info.items()}
+        self._discovered = True
+
+    def _input_selection_error(self, error: SelectionError) -> SelectionError:
+        """`error`, or a plain one when the selection names a model input."""
+        selectors = (
+            self._selection if isinstance(self._selection, (list, tuple)) else [self._selection]
+        )
+        model = self._model_ref()
+        names = set(input_names(model, self._input_spec)) if model is not None else set()
+        named = [s for s in selectors if isinstance(s, str) and s in names]
+        if not named:
+            return error
+        return SelectionError(
+            f"{named[0]!r} is an input of the model, not a layer output: inputs are returned "
+            f"with `inputs=True` (capture, Probe) and their gradients with "
+            f"`gradients(..., inputs=True)`. Received: layers={self._selection!r}"
+        )
+
+    def _require_discovery(self) -> None:
+        if self._discovered:
+            return
+        shapes = keras.tree.map_structure(lambda t: tuple(t.shape), self._input_spec)
+        raise InputError(
+            f"Expected a batch before the keys of model {self._model_name()!r} are known: its "
+            "inputs have unknown dimensions besides the batch, and its layers' outputs depend "
+            "on them. Call the probe on a batch (or `probe.discover(batch)`) first, or pass "
+            "`input_spec=` with those dimensions. Received: a probe that has seen no batch, "
+            f"for inputs of shape {shapes}"
+        )
 
     @property
     def input_spec(self) -> Any:
@@ -126,6 +227,8 @@ class Probe:
 
     def run_batch(self, batch: Any, n: int) -> dict[str, Any]:
         """Runs a prepared numpy batch of `n` samples; returns key -> numpy outputs."""
+        if not self._discovered:
+            self._discover(batch_spec(self._input_spec, batch))
         padded = self._pad(batch, n)
         try:
             outputs, seeds = self._compiled(padded)
@@ -141,14 +244,25 @@ class Probe:
         for variable, seed in zip(self._seed_variables, seeds):
             if seed is not None:
                 variable.assign(seed)
-        host = self._backend.to_numpy({key: outputs[key] for key in self._keys})
-        result = {}
-        for key in self._keys:
+        host = self._backend.to_numpy({key: outputs[key] for key in self._layer_keys})
+        result = dict(zip(self._input_names, keras.tree.flatten(batch)))
+        for key in self._layer_keys:
             value = host[key]
-            if padded is not batch:
-                value = keras.tree.map_structure(lambda a: a[:n] if a.ndim else a, value)
+            if padded is not batch:  # trims the padding from outputs with a batch axis
+                leaves = [
+                    leaf[:n] if batched else leaf
+                    for leaf, batched in zip(keras.tree.flatten(value), self._batched[key])
+                ]
+                value = keras.tree.pack_sequence_as(value, leaves)
             result[key] = as_numpy_tree(value)
         return result
+
+    def batched(self, key: str) -> list[bool]:
+        """Per leaf of `key`'s output (`keras.tree.flatten` order), whether it has
+        a batch axis. A position embedding `(length, dim)` computed from
+        constants has none: it is the same for every sample."""
+        self._require_discovery()
+        return list(self._batched[key])
 
     @property
     def compiles(self) -> bool:
@@ -163,6 +277,8 @@ class Probe:
         compiles its probe this way during the first epoch. Nothing happens
         on torch, where nothing compiles.
         """
+        if not self._discovered:
+            self._discover(batch_spec(self._input_spec, batch))
         self._compiled.prepare(self._pad(batch, n))
 
     def _activations(self, arrays: dict[str, Any]) -> Activations:
@@ -199,11 +315,16 @@ class Probe:
 
     def _run_tapped(self, inputs: Any, tap: Callable[[str, Any], Any]) -> Any:
         """Runs the whole model on `inputs`, uncompiled, passing each selected
-        output through `tap`; returns the model's outputs. No variable changes.
+        output (and each input, with `inputs=True`) through `tap`; returns the
+        model's outputs. No variable changes.
         """
         model = self._model_ref()
         if model is None:
             raise CaptureError("The model of this Probe no longer exists.")
+        if self._input_names:
+            leaves = keras.tree.flatten(inputs)
+            tapped = [tap(name, leaf) for name, leaf in zip(self._input_names, leaves)]
+            inputs = keras.tree.pack_sequence_as(inputs, tapped)
         recorder = Recorder(self._key_of, self._wanted, tap=tap)
         with keras.StatelessScope(), recorder.recording(self._tree):
             outputs = model(inputs, training=self._training)
@@ -234,7 +355,17 @@ class Probe:
         return model.name if model is not None else "<deleted>"
 
     def __repr__(self) -> str:
+        count = f"{len(self.keys)} layers" if self._discovered else "layers known after a batch"
         return (
-            f"Probe(model={self._model_name()!r}, {len(self._keys)} layers, "
+            f"Probe(model={self._model_name()!r}, {count}, "
             f"backend={self._backend.name!r}, training={self._training})"
         )
+
+
+def _batched_leaves(shape: Any) -> list[bool]:
+    """Per leaf of an output shape structure, whether its first dimension is the batch."""
+    if isinstance(shape, dict):
+        return [flag for name in sorted(shape) for flag in _batched_leaves(shape[name])]
+    if isinstance(shape, tuple) and shape and isinstance(shape[0], (tuple, dict)):
+        return [flag for item in shape for flag in _batched_leaves(item)]
+    return [bool(shape) and shape[0] is None]

@@ -9,7 +9,7 @@ import keras
 from kerascope.capture import _keras_internals
 from kerascope.errors import InputError
 
-__all__ = ["check_model", "input_spec"]
+__all__ = ["batch_spec", "check_model", "input_names", "input_spec", "unknown_dims"]
 
 
 def check_model(model: Any) -> None:
@@ -63,3 +63,37 @@ def _relax_batch(spec: Any) -> Any:
         "Expected input_spec to be a keras.KerasTensor (e.g. keras.Input(shape)), a shape "
         f"tuple with the batch dimension first, or a list or dict of those. Received: {spec!r}"
     )
+
+
+def unknown_dims(spec: Any) -> bool:
+    """Whether any input of `spec` has an unknown dimension besides the batch."""
+    if spec is None:
+        return False
+    return any(None in tuple(t.shape)[1:] for t in keras.tree.flatten(spec))
+
+
+def batch_spec(spec: Any, batch: Any) -> Any:
+    """`spec` with the dimensions of a prepared `batch`; the batch dimension stays None."""
+    return keras.tree.map_structure(
+        lambda t, a: keras.KerasTensor((None, *a.shape[1:]), dtype=t.dtype, name=t.name),
+        spec,
+        batch,
+    )
+
+
+def input_names(model: Any, spec: Any) -> list[str]:
+    """One name per model input, in the order of `keras.tree.flatten(spec)`.
+
+    Dict inputs are named by their keys; a graph model's inputs by their input
+    layers (`"input_layer"`, `"pixels"`); other models' by `"inputs"` (one
+    input) or `"inputs_0"`, `"inputs_1"`, ...
+    """
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [str(name) for name in sorted(spec)]
+    count = len(keras.tree.flatten(spec))
+    names = _keras_internals.input_layer_names(model) if _graph_inputs(model) else []
+    if len(names) == count and len(set(names)) == count:
+        return names
+    return ["inputs"] if count == 1 else [f"inputs_{i}" for i in range(count)]
