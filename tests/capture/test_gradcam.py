@@ -95,19 +95,20 @@ def test_upsampled_and_unnormalised_maps(cnn, rng):
 
 def test_the_overlay_draws_the_same_map(cnn, rng):
     pytest.importorskip("matplotlib")
-    x = rng.uniform(size=(2, 12, 12, 3)).astype("float32")
-    cam = kerascope.gradcam(cnn, x, "last_conv", target=0, normalize=False)
-    acts = kerascope.capture(cnn, x, layers="last_conv")
-    grads = kerascope.gradients(cnn, x, loss=lambda p: p[:, 0], layers="last_conv")
-    figure = kerascope.plot.overlay(
-        x, acts, "last_conv", method="gradcam", gradients=grads, sample=1
-    )
-    drawn = figure.axes[0].images[1].get_array()
     from kerascope.plot._image import resize_bilinear
 
-    np.testing.assert_allclose(
-        drawn, resize_bilinear(cam[1].astype(np.float64), 12, 12), rtol=1e-4, atol=1e-6
+    x = rng.uniform(size=(2, 12, 12, 3)).astype("float32")
+    cam = kerascope.gradcam(cnn, x, "last_conv", target=0, normalize=False)
+    expected = resize_bilinear(cam[1].astype(np.float64), 12, 12)
+    acts = kerascope.capture(cnn, x, layers="last_conv")
+    grads = kerascope.gradients(cnn, x, loss=lambda p: p[:, 0], layers="last_conv")
+    from_gradients = kerascope.plot.overlay(
+        x, acts, "last_conv", method="gradcam", gradients=grads, sample=1
     )
+    from_maps = kerascope.plot.overlay(x, cam, sample=1)
+    for figure in (from_gradients, from_maps):
+        drawn = figure.axes[0].images[1].get_array()
+        np.testing.assert_allclose(drawn, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_bad_requests_raise_clearly(cnn, rng):

@@ -61,9 +61,7 @@ def cached_probe(
     cached = per_model.get(key)
     if cached is not None and cached[0] == state_token(model, cached[1].layer_tree):
         return cached[1]
-    probe = Probe(
-        model, layers, training=training, inputs=inputs, reduce=reduce, _hold_model=False
-    )
+    probe = Probe(model, layers, training=training, inputs=inputs, reduce=reduce, _hold_model=False)
     per_model[key] = (state_token(model, probe.layer_tree), probe)
     return probe
 

@@ -21,8 +21,8 @@ _METHODS = ("mean", "max", "gradcam")
 
 def overlay(
     image: Any,
-    activations: Mapping[str, Any],
-    key: str,
+    activations: Mapping[str, Any] | np.ndarray,
+    key: str | None = None,
     *,
     method: str = "mean",
     gradients: Mapping[str, Any] | None = None,
@@ -40,14 +40,19 @@ def overlay(
     - `"gradcam"`: Grad-CAM, `ReLU(sum_c(w_c * A_c))` with `w_c` the mean over
       positions of `d(score)/dA_c`, from `gradients`.
 
+    Heat maps computed elsewhere, `(samples, height, width)` such as
+    `kerascope.gradcam` returns, are drawn as they are: pass them in place of
+    `activations`, without a key.
+
     Args:
         image: The input image: `(h, w)`, `(h, w, 1)`, `(h, w, 3)` (uint8 or
             float; floats outside `[0, 1]` are stretched to it for display),
             or a batch `(samples, h, w[, c])` holding one image per activation
             sample, from which `sample` is taken.
         activations: `kerascope.Activations` or any mapping of layer key ->
-            array `(samples, height, width, channels)`.
-        key: The layer key.
+            array `(samples, height, width, channels)`; or heat maps
+            `(samples, height, width)`.
+        key: The layer key; `None` for heat maps. Defaults to `None`.
         method: `"mean"`, `"max"` or `"gradcam"`. Defaults to `"mean"`.
         gradients: For `"gradcam"`, the gradients of a class score with
             respect to the layer, as `kerascope.gradients(model, x,
@@ -78,13 +83,37 @@ def overlay(
     """
     if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
         raise InputError(f"Expected alpha in [0, 1]. Received: alpha={alpha!r}")
+    if isinstance(activations, np.ndarray):
+        return _draw_maps(image, activations, sample=sample, alpha=alpha, cmap=cmap)
+    if key is None:
+        raise InputError("Expected the layer key of the activations. Received: key=None")
     maps = layer_array(activations, key)
     _check_spatial(maps, key, "activations")
     index = sample_index(sample, maps.shape[0], key)
-    picture = display_image(image, index, maps.shape[0])
-    heat = resize_bilinear(
-        heatmap(maps, key, method=method, gradients=gradients, sample=index), *picture.shape[:2]
+    heat = heatmap(maps, key, method=method, gradients=gradients, sample=index)
+    label = {"mean": "mean over channels", "max": "max over channels", "gradcam": "Grad-CAM"}
+    return _draw(image, heat, index, maps.shape[0], f"{key} · {label[method]}", alpha, cmap)
+
+
+def _draw_maps(image: Any, maps: np.ndarray, *, sample: int, alpha: float, cmap: str) -> Figure:
+    if maps.ndim != 3:
+        raise InputError(
+            "Expected heat maps of shape (samples, height, width), or activations by key. "
+            f"Received: an array of shape {maps.shape}"
+        )
+    index = sample_index(sample, maps.shape[0], "heat maps")
+    return _draw(
+        image, maps[index].astype(np.float64), index, maps.shape[0], "heat map", alpha, cmap
     )
+
+
+def _draw(
+    image: Any, heat: np.ndarray, index: int, samples: int, title: str, alpha: float, cmap: str
+) -> Figure:
+    """The image with `heat` upsampled over it, a colour bar and a title."""
+    picture = display_image(image, index, samples)
+    size = heat.shape
+    heat = resize_bilinear(heat, *picture.shape[:2])
     figure = new_figure(6.0, 5.0)
     ax = figure.add_subplot()
     ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0.0, vmax=1.0)
@@ -92,12 +121,10 @@ def overlay(
     shown = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
-    label = {"mean": "mean over channels", "max": "max over channels", "gradcam": "Grad-CAM"}
-    figure.colorbar(shown, ax=ax, label=label[method])
+    figure.colorbar(shown, ax=ax, label=title.rpartition(" · ")[2])
     figure.suptitle(
-        f"{key} · {label[method]} · sample {index}\n"
-        f"{maps.shape[1]} x {maps.shape[2]} map upsampled (bilinear) to {heat.shape[0]} x "
-        f"{heat.shape[1]}",
+        f"{title} · sample {index}\n"
+        f"{size[0]} x {size[1]} map upsampled (bilinear) to {heat.shape[0]} x {heat.shape[1]}",
         fontsize=9,
     )
     return figure
@@ -135,8 +162,9 @@ def heatmap(
             f"Expected gradients of the same shape as the activations of {key!r}, "
             f"{maps.shape}. Received: gradients of shape {grads.shape}"
         )
-    weights = grads[sample].astype(np.float64).mean(axis=(0, 1))  # (channels,)
-    return np.asarray(np.maximum(values @ weights, 0.0))
+    from kerascope.capture import gradcam_maps
+
+    return gradcam_maps(maps[sample : sample + 1], grads[sample : sample + 1])[0]
 
 
 def _check_spatial(array: np.ndarray, key: str, what: str) -> None:
