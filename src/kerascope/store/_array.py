@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from kerascope.store import _chunks
 
 __all__ = ["StoredArray"]
 
@@ -15,7 +18,8 @@ class StoredArray:
     Supports integers, slices (any step), `...`, and integer or boolean
     arrays on the sample axis; integers and slices on the others. Only the
     committed samples exist: indexing past them raises `IndexError`.
-    `np.asarray(stored)` reads the whole array.
+    `np.asarray(stored)` reads the whole array. A damaged chunk raises
+    `StoreError` naming its samples, never other numbers.
 
     Example:
 
@@ -24,11 +28,12 @@ class StoredArray:
     (10, 26, 26)
     """
 
-    __slots__ = ("_array", "_samples", "name")
+    __slots__ = ("_array", "_path", "_samples", "name")
 
-    def __init__(self, array: Any, samples: int, name: str) -> None:
+    def __init__(self, array: Any, samples: int, name: str, path: Path | None = None) -> None:
         self._array = array
         self._samples = samples
+        self._path = path
         self.name = name
 
     @property
@@ -126,7 +131,15 @@ class StoredArray:
 
     def _read(self, first: Any, rest: tuple[Any, ...], orthogonal: bool = False) -> Any:
         selection = (first, *rest)
-        return self._array.oindex[selection] if orthogonal else self._array[selection]
+        try:
+            return self._array.oindex[selection] if orthogonal else self._array[selection]
+        except IndexError:
+            raise
+        except _chunks.READ_ERRORS as error:
+            path = self._path if self._path is not None else Path(str(self._array.store))
+            raise _chunks.damaged_read(
+                self._array, self.name, self._samples, first, path, error
+            ) from error
 
     def __repr__(self) -> str:
         return f"StoredArray({self.name!r}, shape={self.shape}, dtype={self.dtype})"

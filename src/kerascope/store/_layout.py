@@ -144,8 +144,9 @@ def write_commit(path: Path, state: dict[str, Any]) -> None:
 
 def read_commit(path: Path) -> dict[str, Any] | None:
     """The commit of the store at `path`, or None when it has none yet."""
+    file = path / COMMIT_FILE
     try:
-        text = (path / COMMIT_FILE).read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -153,14 +154,22 @@ def read_commit(path: Path) -> dict[str, Any] | None:
             f"Could not read the activation store at {str(path)!r}: {error}"
         ) from error
     try:
-        state = json.loads(text)
-    except json.JSONDecodeError as error:
+        state = json.loads(raw.decode("utf-8"))
+    except ValueError as error:  # not UTF-8, or not JSON
         raise StoreError(
-            f"Expected JSON in {str(path / COMMIT_FILE)!r}. Received: unreadable text ({error})"
+            f"Expected JSON in the commit file {str(file)!r}. Received: unreadable text "
+            f"({type(error).__name__}: {error}). {_DAMAGED_COMMIT}"
         ) from error
     samples = state.get("samples") if isinstance(state, dict) else None
-    if not isinstance(samples, int) or samples < 0:
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 0:
         raise StoreError(
-            f"Expected a sample count in {str(path / COMMIT_FILE)!r}. Received: {text[:200]!r}"
+            f"Expected a sample count in the commit file {str(file)!r}. "
+            f"Received: {raw[:200]!r}. {_DAMAGED_COMMIT}"
         )
     return dict(state)
+
+
+_DAMAGED_COMMIT = (
+    "The commit says how many samples are complete, so nothing can be trusted without it; "
+    "record the store again with `overwrite=True`."
+)

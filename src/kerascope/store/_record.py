@@ -21,6 +21,7 @@ from kerascope.store._reader import Store, open_store
 from kerascope.store._schedule import COMMIT_SECONDS, CommitSchedule
 from kerascope.store._settings import caster, check_resumable, metadata
 from kerascope.store._target import as_path, existing, remove
+from kerascope.store._verify import verify_store
 from kerascope.store._writer import StoreWriter
 
 __all__ = ["record"]
@@ -83,8 +84,9 @@ def record(
     Raises:
         StoreError: if `path` holds a store and neither `overwrite` nor
             `resume` is set, holds something else, cannot be written (no
-            permission, full disk), or holds a recording of other layers,
-            batch size or dtype than asked to resume.
+            permission, full disk), holds a recording of other layers,
+            batch size or dtype than asked to resume, or holds a damaged
+            store to resume (see `kerascope.store.verify_store`).
         InputError: for unsuitable model, data or arguments, or data shorter
             than the samples a resumed store already holds.
         SelectionError: for a selection that matches nothing.
@@ -118,6 +120,7 @@ def record(
     writer: StoreWriter | None = None
     accumulator = _stats_accumulator(probe.specs) if stats else None
     if resume and state == "store":
+        _refuse_damage(path)
         writer = StoreWriter.reopen(path, cast)
         check_resumable(writer.meta, path, probe.keys, batch_size, dtype, stats)
         commit = _layout.read_commit(path) or {}
@@ -189,6 +192,18 @@ def _too_short(count: int, got: int, path: Path) -> InputError:
         f"at {str(path)!r} already holds (pass the same data, in the same order). "
         f"Received: data of {got} samples"
     )
+
+
+def _refuse_damage(path: Path) -> None:
+    """Raises a `StoreError` listing the damage of the store at `path`, if any."""
+    report = verify_store(path)
+    if not report.ok:
+        listed = "\n".join(f"  {problem}" for problem in report.problems)
+        raise StoreError(
+            f"Cannot resume the store at {str(path)!r}: it is damaged. Expected an undamaged "
+            "store to continue (resuming writes only after its committed samples). Record it "
+            f"again with `overwrite=True`. Received: {len(report.problems)} problems:\n{listed}"
+        )
 
 
 def _finished(path: Path, samples: int, total: int | None) -> Store:
