@@ -104,6 +104,14 @@ def test_verify_lists_every_damaged_and_missing_chunk(model, x, path):
         ("missing chunk", "shared:1", 4, (32, 40)),
         ("damaged chunk", "split[0]", 1, (8, 16)),
     ]
+    # A lost chunk is not read as zeros either.
+    stored = kerascope.open(path)["shared:1"]
+    np.testing.assert_allclose(
+        stored[:32], kerascope.capture(model, x, "shared:1")["shared:1"][:32], rtol=1e-5
+    )
+    for index in (np.s_[:], np.s_[35], np.s_[[3, 33]], np.s_[1::8]):
+        with pytest.raises(kerascope.StoreError, match=r"samples 32 to 39 of 'shared:1'.*missing"):
+            stored[index]
     assert_resume_refused(model, x, path, "4 problems", "missing chunk 4 of 'shared:1'")
 
 

@@ -28,13 +28,18 @@ class StoredArray:
     (10, 26, 26)
     """
 
-    __slots__ = ("_array", "_path", "_samples", "name")
+    __slots__ = ("_array", "_path", "_present", "_samples", "name")
 
     def __init__(self, array: Any, samples: int, name: str, path: Path | None = None) -> None:
         self._array = array
         self._samples = samples
         self._path = path
         self.name = name
+        # Chunks seen on disk. Stores with checksums write every chunk, so a
+        # missing one is damage, not zeros; older ones skipped chunks of zeros.
+        self._present: set[int] | None = (
+            set() if path is not None and _chunks.checksummed(array) else None
+        )
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -131,6 +136,8 @@ class StoredArray:
 
     def _read(self, first: Any, rest: tuple[Any, ...], orthogonal: bool = False) -> Any:
         selection = (first, *rest)
+        if self._present is not None and self._path is not None:
+            self._check_present(first, self._path, self._present)
         try:
             return self._array.oindex[selection] if orthogonal else self._array[selection]
         except IndexError:
@@ -140,6 +147,20 @@ class StoredArray:
             raise _chunks.damaged_read(
                 self._array, self.name, self._samples, first, path, error
             ) from error
+
+    def _check_present(self, first: Any, path: Path, present: set[int]) -> None:
+        """Raises a `StoreError` if a chunk that `first` reads has no file."""
+        per_chunk = int(self._array.chunks[0])
+        for number in _chunks.touched(first, per_chunk):
+            if number not in present:
+                chunk = _chunks.ChunkRange(
+                    number, number * per_chunk, min((number + 1) * per_chunk, self._samples)
+                )
+                directory = path / self._array.basename
+                error = _chunks.missing_chunk(self._array, self.name, chunk, directory, path)
+                if error is not None:
+                    raise error
+                present.add(number)
 
     def __repr__(self) -> str:
         return f"StoredArray({self.name!r}, shape={self.shape}, dtype={self.dtype})"

@@ -29,6 +29,8 @@ __all__ = [
     "chunk_ranges",
     "compressors",
     "damaged_read",
+    "missing_chunk",
+    "touched",
 ]
 
 #: Write every chunk, even one equal to the fill value, so a missing chunk
@@ -88,6 +90,37 @@ def checksum_problem(file: Path) -> str | None:
     return None
 
 
+def touched(first: Any, per_chunk: int) -> list[int]:
+    """The chunks that a sample selection reads, in order.
+
+    `first` is what `StoredArray` hands Zarr: an int, a slice of
+    non-negative `start`, `stop` and positive `step`, or sorted positions.
+    """
+    if isinstance(first, slice):
+        start, stop, step = first.start or 0, first.stop or 0, first.step or 1
+        if stop <= start:
+            return []
+        if step <= per_chunk:
+            return list(range(start // per_chunk, (stop - 1) // per_chunk + 1))
+        first = np.arange(start, stop, step)
+    return sorted({int(p) // per_chunk for p in np.atleast_1d(first)})
+
+
+def missing_chunk(
+    array: Any, name: str, chunk: ChunkRange, directory: Path, path: Path
+) -> StoreError | None:
+    """The `StoreError` for chunk `chunk` when one of its files is missing, else None."""
+    for file in chunk_files(directory, array, chunk.number):
+        if not file.is_file():
+            return StoreError(
+                f"Could not read samples {chunk.start} to {chunk.stop - 1} of {name!r} from "
+                f"the store at {str(path)!r}: chunk {chunk.number} of its array "
+                f"{array.basename!r} is missing (expected the file {str(file)!r}). "
+                f"{_advice(name, chunk, path)}"
+            )
+    return None
+
+
 def damaged_read(
     array: Any, name: str, samples: int, first: Any, path: Path, error: Exception
 ) -> StoreError:
@@ -96,8 +129,7 @@ def damaged_read(
     Reads the chunks that the sample selection `first` touched one at a time
     to name the first damaged one, with its samples and what to do.
     """
-    positions = np.arange(samples)[first] if not isinstance(first, np.ndarray) else first
-    wanted = {int(p) // int(array.chunks[0]) for p in np.atleast_1d(positions)}
+    wanted = set(touched(first, int(array.chunks[0])))
     for chunk in chunk_ranges(array, samples):
         if chunk.number not in wanted:
             continue
@@ -107,14 +139,20 @@ def damaged_read(
             return StoreError(
                 f"Could not read samples {chunk.start} to {chunk.stop - 1} of {name!r} from "
                 f"the store at {str(path)!r}: chunk {chunk.number} of its array "
-                f"{array.basename!r} is damaged ({_reason(inner)}). Recompute those samples "
-                f"with `kerascope.capture(model, x[{chunk.start}:{chunk.stop}], {name!r})`, or "
-                "record the store again with `overwrite=True`; `kerascope verify "
-                f"{path!s}` lists every damaged chunk."
+                f"{array.basename!r} is damaged ({_reason(inner)}). "
+                f"{_advice(name, chunk, path)}"
             )
     return StoreError(
         f"Could not read {name!r} from the store at {str(path)!r}: {_reason(error)}. "
         f"`kerascope verify {path!s}` checks every chunk."
+    )
+
+
+def _advice(name: str, chunk: ChunkRange, path: Path) -> str:
+    return (
+        f"Recompute those samples with `kerascope.capture(model, x[{chunk.start}:{chunk.stop}], "
+        f"{name!r})`, or record the store again with `overwrite=True`; "
+        f"`kerascope verify {path!s}` lists every damaged chunk."
     )
 
 
