@@ -116,7 +116,7 @@ def missing_chunk(
                 f"Could not read samples {chunk.start} to {chunk.stop - 1} of {name!r} from "
                 f"the store at {str(path)!r}: chunk {chunk.number} of its array "
                 f"{array.basename!r} is missing (expected the file {str(file)!r}). "
-                f"{_advice(name, chunk, path)}"
+                f"{_advice(chunk, path)}"
             )
     return None
 
@@ -140,7 +140,7 @@ def damaged_read(
                 f"Could not read samples {chunk.start} to {chunk.stop - 1} of {name!r} from "
                 f"the store at {str(path)!r}: chunk {chunk.number} of its array "
                 f"{array.basename!r} is damaged ({_reason(inner)}). "
-                f"{_advice(name, chunk, path)}"
+                f"{_advice(chunk, path)}"
             )
     return StoreError(
         f"Could not read {name!r} from the store at {str(path)!r}: {_reason(error)}. "
@@ -148,10 +148,10 @@ def damaged_read(
     )
 
 
-def _advice(name: str, chunk: ChunkRange, path: Path) -> str:
+def _advice(chunk: ChunkRange, path: Path) -> str:
     return (
-        f"Recompute those samples with `kerascope.capture(model, x[{chunk.start}:{chunk.stop}], "
-        f"{name!r})`, or record the store again with `overwrite=True`; "
+        f"Recompute those samples with `kerascope.capture` on `x[{chunk.start}:{chunk.stop}]`, "
+        "or record the store again with `overwrite=True`; "
         f"`kerascope verify {path!s}` lists every damaged chunk."
     )
 
