@@ -193,17 +193,41 @@ def test_progress_bar_is_optional(model, x, tmp_path, capsys):
 
 
 def test_commits_are_batched_in_time_and_the_end_commits_all(model, x, tmp_path, monkeypatch):
-    from kerascope.store import _record, _writer
+    from kerascope.store import _writer
 
     commits = []
     commit = _writer.StoreWriter.commit
-    monkeypatch.setattr(_record, "COMMIT_SECONDS", 3600.0)
     monkeypatch.setattr(
-        _writer.StoreWriter, "commit", lambda self, s: (commits.append(1), commit(self, s))
+        _writer.StoreWriter,
+        "commit",
+        lambda self, s: (commits.append(self.written), commit(self, s)),
     )
-    store = kerascope.record(model, x, tmp_path / "s", batch_size=8, progress=False)
+    store = kerascope.record(
+        model, x, tmp_path / "s", batch_size=8, progress=False, commit_seconds=3600
+    )
     assert commits == []  # no batch waited an hour; `finish` committed everything
     assert (store.samples, store.complete) == (len(x), True)
     np.testing.assert_allclose(
         store.statistics["pool"].mean, kerascope.capture(model, x, "pool")["pool"].mean(), rtol=1e-5
     )
+
+    # A clock that advances 0.4 s each time it is read. `record` reads it when
+    # called (0.0), as the first batch starts (0.4), after each batch (0.8,
+    # 1.2, 1.6: due, 1.2 s after the start) and after each commit (2.0). So
+    # one commit, after the 3rd batch; the next would be due after the 6th
+    # batch, beyond the data, and `finish` commits the 40 samples.
+    ticks = iter(np.arange(0.0, 100.0, 0.4))
+    kerascope.record(
+        model,
+        x,
+        tmp_path / "clocked",
+        "pool",
+        batch_size=8,
+        progress=False,
+        commit_seconds=1.0,
+        clock=lambda: float(next(ticks)),
+    )
+    assert commits == [24]
+    with pytest.raises(kerascope.InputError, match="commit_seconds=-1"):
+        kerascope.record(model, x, tmp_path / "bad", commit_seconds=-1, progress=False)
+    assert not (tmp_path / "bad").exists()

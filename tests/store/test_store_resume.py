@@ -30,7 +30,7 @@ CHILD = textwrap.dedent(
     import numpy as np
     import kerascope
     import store_models as models
-    from kerascope.store import _record, _writer
+    from kerascope.store import _writer
 
     commit = _writer.StoreWriter.commit
 
@@ -40,12 +40,13 @@ CHILD = textwrap.dedent(
             time.sleep(600)
         commit(self, statistics)
 
-    _record.COMMIT_SECONDS = 0.0  # commit every batch
     _writer.StoreWriter.commit = commit_then_hang
     model = models.build_model()
     model.load_weights({weights!r})
     x = np.load({inputs!r})
-    kerascope.record(model, models.batches(x, 8), {path!r}, {layers!r}, progress=False)
+    kerascope.record(
+        model, models.batches(x, 8), {path!r}, {layers!r}, progress=False, commit_seconds=0
+    )
     """
 )
 
@@ -142,7 +143,14 @@ def test_resume_after_a_full_disk_equals_an_uninterrupted_recording(tmp_path, mo
     monkeypatch.setattr(zarr.storage.LocalStore, "set", full_at_third_chunk)
     with pytest.raises(kerascope.StoreError):
         kerascope.record(
-            model, x, tmp_path / "s", LAYERS, batch_size=8, dtype="float16", progress=False
+            model,
+            x,
+            tmp_path / "s",
+            LAYERS,
+            batch_size=8,
+            dtype="float16",
+            progress=False,
+            commit_seconds=0,
         )
     monkeypatch.undo()
     assert kerascope.open(tmp_path / "s").samples == 16

@@ -25,7 +25,7 @@ from kerascope.select import resolve
 __all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_FINDINGS", "EXIT_OK"]
 
 EXIT_OK = 0
-#: `diagnose` found findings at or above `--fail-on` (for CI pipelines).
+#: `diagnose` found findings at or above `--fail-on`, or `verify` found damage.
 EXIT_FINDINGS = 1
 #: A usage or input error: argparse's own code, and every `KerascopeError`.
 EXIT_ERROR = 2
@@ -149,6 +149,18 @@ def report_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"Wrote the report to {path} ({human_bytes(Path(path).stat().st_size)})")
     return EXIT_OK
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    """`kerascope verify`: each damaged part of a store; status 1 if any."""
+    from kerascope.store import verify_store  # reads the store without Keras
+
+    report = verify_store(args.store, progress=not args.quiet)
+    for problem in report.problems:
+        print(problem)
+    if not args.quiet:
+        print(str(report).splitlines()[-1])
+    return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
 def demo_command(args: argparse.Namespace) -> int:

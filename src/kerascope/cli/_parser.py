@@ -19,7 +19,8 @@ def parser() -> argparse.ArgumentParser:
         prog="kerascope",
         description="Layer activations of saved Keras 3 models, on every backend "
         "(chosen by the KERAS_BACKEND environment variable).",
-        epilog="Exit status: 0 success; 1 diagnose found errors; 2 usage or input error; "
+        epilog="Exit status: 0 success; 1 diagnose found errors, or verify found damage; "
+        "2 usage or input error; "
         "3 unexpected failure.",
     )
     root.add_argument("--version", action="version", version=f"kerascope {__version__}")
@@ -129,6 +130,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "-o", "--out", default="kerascope-report.html", metavar="FILE", help="default: %(default)s"
     )
+    sub = command(
+        "verify",
+        _commands.verify_command,
+        "check a store's chunks against their checksums; one line per damaged part",
+    )
+    sub.add_argument("store", metavar="STORE", help="a store's directory (from capture --out)")
     sub = command(
         "demo", _commands.demo_command, "train a small CNN on digits; write a report and logs"
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from kerascope.store import _chunks
 
 __all__ = ["StoredArray"]
 
@@ -15,7 +18,8 @@ class StoredArray:
     Supports integers, slices (any step), `...`, and integer or boolean
     arrays on the sample axis; integers and slices on the others. Only the
     committed samples exist: indexing past them raises `IndexError`.
-    `np.asarray(stored)` reads the whole array.
+    `np.asarray(stored)` reads the whole array. A damaged chunk raises
+    `StoreError` naming its samples, never other numbers.
 
     Example:
 
@@ -24,12 +28,18 @@ class StoredArray:
     (10, 26, 26)
     """
 
-    __slots__ = ("_array", "_samples", "name")
+    __slots__ = ("_array", "_path", "_present", "_samples", "name")
 
-    def __init__(self, array: Any, samples: int, name: str) -> None:
+    def __init__(self, array: Any, samples: int, name: str, path: Path | None = None) -> None:
         self._array = array
         self._samples = samples
+        self._path = path
         self.name = name
+        # Chunks seen on disk. Stores with checksums write every chunk, so a
+        # missing one is damage, not zeros; older ones skipped chunks of zeros.
+        self._present: set[int] | None = (
+            set() if path is not None and _chunks.checksummed(array) else None
+        )
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -126,7 +136,31 @@ class StoredArray:
 
     def _read(self, first: Any, rest: tuple[Any, ...], orthogonal: bool = False) -> Any:
         selection = (first, *rest)
-        return self._array.oindex[selection] if orthogonal else self._array[selection]
+        if self._present is not None and self._path is not None:
+            self._check_present(first, self._path, self._present)
+        try:
+            return self._array.oindex[selection] if orthogonal else self._array[selection]
+        except IndexError:
+            raise
+        except _chunks.READ_ERRORS as error:
+            path = self._path if self._path is not None else Path(str(self._array.store))
+            raise _chunks.damaged_read(
+                self._array, self.name, self._samples, first, path, error
+            ) from error
+
+    def _check_present(self, first: Any, path: Path, present: set[int]) -> None:
+        """Raises a `StoreError` if a chunk that `first` reads has no file."""
+        per_chunk = int(self._array.chunks[0])
+        for number in _chunks.touched(first, per_chunk):
+            if number not in present:
+                chunk = _chunks.ChunkRange(
+                    number, number * per_chunk, min((number + 1) * per_chunk, self._samples)
+                )
+                directory = path / self._array.basename
+                error = _chunks.missing_chunk(self._array, self.name, chunk, directory, path)
+                if error is not None:
+                    raise error
+                present.add(number)
 
     def __repr__(self) -> str:
         return f"StoredArray({self.name!r}, shape={self.shape}, dtype={self.dtype})"

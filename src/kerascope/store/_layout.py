@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import numpy as np
 
-from kerascope.capture._activations import output_leaves
 from kerascope.errors import StoreError
 
 __all__ = [
@@ -77,6 +76,9 @@ def array_name(display: str) -> str:
 
 def iter_leaves(value: Any, display: str) -> Iterator[tuple[str, Any]]:
     """(display name, array or None) for every leaf of an output structure."""
+    # Imported here: capture needs Keras, which reading a store must not.
+    from kerascope.capture._activations import output_leaves
+
     return output_leaves(display, value)
 
 
@@ -144,8 +146,9 @@ def write_commit(path: Path, state: dict[str, Any]) -> None:
 
 def read_commit(path: Path) -> dict[str, Any] | None:
     """The commit of the store at `path`, or None when it has none yet."""
+    file = path / COMMIT_FILE
     try:
-        text = (path / COMMIT_FILE).read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -153,14 +156,22 @@ def read_commit(path: Path) -> dict[str, Any] | None:
             f"Could not read the activation store at {str(path)!r}: {error}"
         ) from error
     try:
-        state = json.loads(text)
-    except json.JSONDecodeError as error:
+        state = json.loads(raw.decode("utf-8"))
+    except ValueError as error:  # not UTF-8, or not JSON
         raise StoreError(
-            f"Expected JSON in {str(path / COMMIT_FILE)!r}. Received: unreadable text ({error})"
+            f"Expected JSON in the commit file {str(file)!r}. Received: unreadable text "
+            f"({type(error).__name__}: {error}). {_DAMAGED_COMMIT}"
         ) from error
     samples = state.get("samples") if isinstance(state, dict) else None
-    if not isinstance(samples, int) or samples < 0:
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 0:
         raise StoreError(
-            f"Expected a sample count in {str(path / COMMIT_FILE)!r}. Received: {text[:200]!r}"
+            f"Expected a sample count in the commit file {str(file)!r}. "
+            f"Received: {raw[:200]!r}. {_DAMAGED_COMMIT}"
         )
     return dict(state)
+
+
+_DAMAGED_COMMIT = (
+    "The commit says how many samples are complete, so nothing can be trusted without it; "
+    "record the store again with `overwrite=True`."
+)

@@ -12,6 +12,7 @@ from kerascope.errors import StoreError
 from kerascope.select import unknown_key
 from kerascope.store import _layout
 from kerascope.store._array import StoredArray
+from kerascope.store._verify import VerifyReport, verify_store
 
 __all__ = ["Store", "open_store"]
 
@@ -91,7 +92,36 @@ class Store(Mapping[str, Any]):
                 f"Expected array {leaf['array']!r} in the store at {str(self._path)!r}. "
                 "Received: no such array"
             ) from error
-        return StoredArray(array, self.samples, leaf["display"])
+        except (OSError, ValueError, TypeError) as error:  # JSON, UTF-8, Zarr's checks
+            raise StoreError(
+                f"Could not read {leaf['display']!r} from the store at {str(self._path)!r}: "
+                f"the metadata of its array {leaf['array']!r} "
+                f"({str(self._path / leaf['array'] / 'zarr.json')!r}) is damaged "
+                f"({type(error).__name__}: {' '.join(str(error).split())[:200]}). None of its "
+                "samples can be read; record the store again with `overwrite=True` "
+                f"(`kerascope verify {self._path!s}` lists all damage)."
+            ) from error
+        return StoredArray(array, self.samples, leaf["display"], self._path)
+
+    def verify(self, progress: bool = False) -> VerifyReport:
+        """Checks every committed chunk against its checksum, and the metadata.
+
+        Args:
+            progress: Show a progress bar on standard error. Defaults to
+                `False`.
+
+        Returns:
+            A `VerifyReport`: `report.ok` is True for an undamaged store;
+            `report.problems` lists each damaged or missing chunk with its
+            array and sample range, and any damaged metadata.
+
+        Example:
+
+        >>> report = kerascope.open("acts.zarr").verify()   # doctest: +SKIP
+        >>> report.ok                                        # doctest: +SKIP
+        True
+        """
+        return verify_store(self._path, progress=progress)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._layers)
@@ -173,8 +203,11 @@ def open_store(path: str | os.PathLike[str]) -> Store:
         )
     try:
         group = zarr.open_group(path, mode="r", zarr_format=3)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise StoreError(
-            f"Could not open the activation store at {str(path)!r}: {error}"
+            f"Could not open the activation store at {str(path)!r}: its metadata "
+            f"({str(path / 'zarr.json')!r}) is damaged or missing "
+            f"({type(error).__name__}: {' '.join(str(error).split())[:200]}). "
+            "Record the store again with `overwrite=True`."
         ) from error
     return Store(path, group, _layout.read_metadata(group, path), commit)

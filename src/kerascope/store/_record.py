@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 
 from kerascope import data as data_lib
 from kerascope._progress import ProgressBar
-from kerascope.capture import Probe, cached_probe
+from kerascope.capture import cached_probe
 from kerascope.capture._prefetch import run_ahead
 from kerascope.errors import InputError, StoreError
 from kerascope.select import LayerSelection
 from kerascope.store import _layout
 from kerascope.store._reader import Store, open_store
-from kerascope.store._writer import StoreWriter, writing
+from kerascope.store._schedule import COMMIT_SECONDS, CommitSchedule
+from kerascope.store._settings import caster, check_resumable, metadata
+from kerascope.store._target import as_path, existing, remove
+from kerascope.store._verify import verify_store
+from kerascope.store._writer import StoreWriter
 
-__all__ = ["COMMIT_SECONDS", "record"]
-
-#: The longest time between two commits; a crash loses at most this much work.
-COMMIT_SECONDS = 1.0
+__all__ = ["record"]
 
 
 def record(
@@ -42,6 +39,8 @@ def record(
     overwrite: bool = False,
     resume: bool = False,
     progress: bool = True,
+    commit_seconds: float = COMMIT_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Store:
     """Streams the activations of every batch into an on-disk Zarr store.
 
@@ -73,6 +72,11 @@ def record(
             there is none). Defaults to `False`.
         progress: Show a progress bar (samples/s, ETA) on standard error.
             Defaults to `True`.
+        commit_seconds: The longest time between two commits: a crash loses
+            at most the batches of this many seconds; `0` commits every
+            batch. Defaults to `1.0`.
+        clock: The time source of `commit_seconds`, in seconds. Defaults to
+            `time.monotonic`.
 
     Returns:
         The recorded `Store`, open for reading.
@@ -80,8 +84,9 @@ def record(
     Raises:
         StoreError: if `path` holds a store and neither `overwrite` nor
             `resume` is set, holds something else, cannot be written (no
-            permission, full disk), or holds a recording of other layers,
-            batch size or dtype than asked to resume.
+            permission, full disk), holds a recording of other layers,
+            batch size or dtype than asked to resume, or holds a damaged
+            store to resume (see `kerascope.store.verify_store`).
         InputError: for unsuitable model, data or arguments, or data shorter
             than the samples a resumed store already holds.
         SelectionError: for a selection that matches nothing.
@@ -93,13 +98,14 @@ def record(
     >>> store["conv1"][:8].shape                                               # doctest: +SKIP
     (8, 26, 26, 8)
     """
-    path = _as_path(path)
-    cast = _caster(dtype)
+    path = as_path(path)
+    cast = caster(dtype)
+    schedule = CommitSchedule(commit_seconds, clock)
     if overwrite and resume:
         raise InputError(
             "Expected at most one of overwrite and resume. Received: overwrite=True, resume=True"
         )
-    state = _existing(path)
+    state = existing(path)
     if state in ("store", "partial") and not (overwrite or resume):
         raise StoreError(
             f"An activation store already exists at {str(path)!r}. Expected a new path, "
@@ -114,8 +120,9 @@ def record(
     writer: StoreWriter | None = None
     accumulator = _stats_accumulator(probe.specs) if stats else None
     if resume and state == "store":
+        _refuse_damage(path)
         writer = StoreWriter.reopen(path, cast)
-        _check_resumable(writer.meta, path, probe.keys, batch_size, dtype, stats)
+        check_resumable(writer.meta, path, probe.keys, batch_size, dtype, stats)
         commit = _layout.read_commit(path) or {}
         if commit.get("complete"):
             return _finished(path, writer.samples, batches.total)
@@ -128,26 +135,26 @@ def record(
     def statistics() -> dict[str, Any] | None:
         return None if accumulator is None else accumulator.result().to_dict()
 
-    last_commit = time.monotonic()
+    schedule.committed()
     with ProgressBar(progress, "recording", total=batches.total) as bar:
         bar.advance(done)
         # The next forward pass runs while this batch is written.
         for outputs, n in run_ahead(probe, _skip(batches, done, batches.total, path)):
             if writer is None:
-                meta = _metadata(model, probe, outputs, batch_size, dtype, stats, cast)
+                meta = metadata(model, probe, outputs, batch_size, dtype, stats, cast)
                 if state in ("store", "partial"):
-                    _remove(path)
+                    remove(path)
                 writer = StoreWriter.create(path, meta, batches.total or 0, batch_size, cast)
             writer.write(outputs, n)
             if accumulator is not None:
                 for key, value in outputs.items():
                     accumulator.add(key, value)
-            # Batches become visible in commits, at most every COMMIT_SECONDS:
+            # Batches become visible in commits, at most every commit_seconds:
             # a crash loses at most that much work, and fast models do not
             # spend their time serialising statistics.
-            if time.monotonic() - last_commit >= COMMIT_SECONDS:
+            if schedule.due():
                 writer.commit(statistics())
-                last_commit = time.monotonic()
+                schedule.committed()
             bar.advance(n)
     if writer is None:  # unreachable: as_batches refuses empty data
         raise InputError("Expected at least one sample. Received: empty data")
@@ -187,6 +194,18 @@ def _too_short(count: int, got: int, path: Path) -> InputError:
     )
 
 
+def _refuse_damage(path: Path) -> None:
+    """Raises a `StoreError` listing the damage of the store at `path`, if any."""
+    report = verify_store(path)
+    if not report.ok:
+        listed = "\n".join(f"  {problem}" for problem in report.problems)
+        raise StoreError(
+            f"Cannot resume the store at {str(path)!r}: it is damaged. Expected an undamaged "
+            "store to continue (resuming writes only after its committed samples). Record it "
+            f"again with `overwrite=True`. Received: {len(report.problems)} problems:\n{listed}"
+        )
+
+
 def _finished(path: Path, samples: int, total: int | None) -> Store:
     if total is not None and total != samples:
         raise StoreError(
@@ -195,138 +214,3 @@ def _finished(path: Path, samples: int, total: int | None) -> Store:
             f"again. Received: data of {total} samples"
         )
     return open_store(path)
-
-
-def _metadata(
-    model: Any,
-    probe: Probe,
-    outputs: dict[str, Any],
-    batch_size: int,
-    dtype: str | None,
-    stats: bool,
-    cast: Callable[[np.dtype], np.dtype],
-) -> dict[str, Any]:
-    from kerascope import __version__
-
-    specs = probe.specs
-    return {
-        "format": _layout.FORMAT,
-        "model": model.name,
-        "model_class": type(model).__name__,
-        "keras_version": keras.__version__,
-        "kerascope_version": __version__,
-        "backend": keras.backend.backend(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "batch_size": batch_size,
-        "dtype": dtype,
-        "statistics": bool(stats),
-        "layers": [
-            {
-                "key": key,
-                "name": specs[key].name,
-                "class_name": specs[key].class_name,
-                "call_index": specs[key].call_index,
-                "output": _layout.describe_output(outputs[key], key, cast),
-            }
-            for key in probe.keys
-        ],
-    }
-
-
-def _check_resumable(
-    meta: dict[str, Any],
-    path: Path,
-    keys: tuple[str, ...],
-    batch_size: int,
-    dtype: str | None,
-    stats: bool,
-) -> None:
-    recorded = {
-        "layers": [layer["key"] for layer in meta["layers"]],
-        "batch_size": meta["batch_size"],
-        "dtype": meta["dtype"],
-        "stats": meta["statistics"],
-    }
-    asked = {"layers": list(keys), "batch_size": batch_size, "dtype": dtype, "stats": stats}
-    for name, value in recorded.items():
-        if asked[name] != value:
-            raise StoreError(
-                f"Cannot resume the store at {str(path)!r}: it was recorded with "
-                f"{name}={value!r}. Expected the same to resume it (or `overwrite=True`). "
-                f"Received: {name}={asked[name]!r}"
-            )
-
-
-def _existing(path: Path) -> str:
-    """What `path` holds: "absent", "store", "partial" (created, never committed)."""
-    if not path.exists():
-        if path.parent.exists() and not path.parent.is_dir():
-            with writing(path, 0):
-                path.mkdir(parents=True)  # raises the OSError that says why
-        return "absent"
-    if not path.is_dir():
-        raise StoreError(
-            f"Expected a directory for the activation store. Received: {str(path)!r} is a file"
-        )
-    entries = sorted(p.name for p in path.iterdir())
-    if not entries:
-        return "absent"
-    if _layout.COMMIT_FILE in entries:
-        return "store"
-    if _marked(path):
-        return "partial"
-    raise StoreError(
-        f"Expected a new or empty directory, or a kerascope store, at {str(path)!r}. "
-        f"Received: a directory holding {entries[:5]}{' ...' if len(entries) > 5 else ''}"
-    )
-
-
-def _marked(path: Path) -> bool:
-    """Whether `path` holds the root group of a kerascope store (no commit yet)."""
-    try:
-        meta = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and "kerascope" in (meta.get("attributes") or {})
-
-
-def _remove(path: Path) -> None:
-    with writing(path, 0):
-        shutil.rmtree(path)
-
-
-def _as_path(path: Any) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise InputError(
-            f"Expected path to be a str or os.PathLike. Received: {path!r} of type "
-            f"{type(path).__name__}"
-        )
-    return Path(path)
-
-
-def _caster(dtype: str | None) -> Callable[[np.dtype], np.dtype]:
-    """Maps an output dtype to the stored one: floats to `dtype`, the rest kept."""
-    target = None
-    if dtype is not None:
-        try:
-            target = np.dtype(dtype)
-        except TypeError:
-            target = None
-        if target is None or target.kind != "f":
-            raise InputError(
-                "Expected dtype to be None or a float dtype such as 'float16'. "
-                f"Received: dtype={dtype!r}"
-            )
-
-    def cast(source: np.dtype) -> np.dtype:
-        if source.kind == "f":
-            return target or source
-        if source.kind in "biuc":
-            return source
-        if "float" in source.name:  # bfloat16, float8: not plain numpy
-            return target or np.dtype("float32")
-        raise StoreError(
-            f"Expected numeric outputs to store. Received: an output of dtype {source}"
-        )
-
-    return cast

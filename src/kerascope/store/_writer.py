@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from kerascope.errors import StoreError
-from kerascope.store import _layout
+from kerascope.store import _chunks, _layout
 
 __all__ = ["StoreWriter"]
 
@@ -70,12 +70,13 @@ class StoreWriter:
 
     def _open(self, group: Any, leaf: dict[str, Any]) -> None:
         try:
-            self._arrays[leaf["array"]] = group[leaf["array"]]
+            array = group[leaf["array"]]
         except KeyError as error:
             raise StoreError(
                 f"Expected array {leaf['array']!r} (for {leaf['display']!r}) in the store at "
                 f"{str(self.path)!r}. Received: no such array"
             ) from error
+        self._arrays[leaf["array"]] = array.with_config(_chunks.WRITE_CONFIG)
 
     @classmethod
     def create(
@@ -105,6 +106,8 @@ class StoreWriter:
                     chunks=(per_chunk, *(max(1, d) for d in rest)),
                     dtype=dtype,
                     fill_value=0,
+                    compressors=_chunks.compressors(zarr),
+                    config=_chunks.WRITE_CONFIG,
                     dimension_names=(
                         "sample",
                         *(f"{leaf['display']}.dim_{i}" for i in range(1, len(rest) + 1)),
