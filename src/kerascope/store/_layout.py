@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 import numpy as np
 
-from kerascope.capture._activations import output_leaves
 from kerascope.errors import StoreError
+from kerascope.keys import output_leaves
 
 __all__ = [
     "COMMIT_FILE",
