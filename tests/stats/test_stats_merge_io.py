@@ -171,7 +171,7 @@ def test_small_batches_run_together_on_the_host(model, x, monkeypatch):
 
 
 def test_pass_size_follows_the_size_of_the_outputs(rng):
-    stats_api = importlib.import_module("kerascope.stats._api")
+    stats_api = importlib.import_module("kerascope.stats._runner")
     small = kerascope.Probe(keras.Sequential([keras.Input((4,)), layers.Dense(2)]))
     assert stats_api._pass_samples(small) == stats_api._MAX_PASS
     wide = keras.Sequential([keras.Input((64, 64, 3)), layers.Conv2D(64, 3, padding="same")])

@@ -16,8 +16,7 @@ import numpy as np
 
 from kerascope import data as data_lib
 from kerascope._progress import ProgressBar
-from kerascope.capture import Probe, cached_probe
-from kerascope.capture._prefetch import run_ahead
+from kerascope.capture import Probe
 from kerascope.errors import InputError, StoreError
 from kerascope.select import LayerSelection
 from kerascope.store import _layout
@@ -108,11 +107,16 @@ def record(
         )
     _layout.import_zarr()
 
-    probe = cached_probe(model, layers)
+    from kerascope.stats import StatisticsRunner
+
+    # Host outputs (to write them); statistics summarised batch by batch, so
+    # that a resumed recording's equal an uninterrupted one's bit for bit.
+    runner = StatisticsRunner(model, layers, on_device=False)
+    probe = runner.probe
     batches = data_lib.as_batches(data, batch_size, probe.input_spec)
 
     writer: StoreWriter | None = None
-    accumulator = _stats_accumulator(probe.specs) if stats else None
+    accumulator = runner.accumulator(buffer_bytes=0) if stats else None
     if resume and state == "store":
         writer = StoreWriter.reopen(path, cast)
         _check_resumable(writer.meta, path, probe.keys, batch_size, dtype, stats)
@@ -132,16 +136,13 @@ def record(
     with ProgressBar(progress, "recording", total=batches.total) as bar:
         bar.advance(done)
         # The next forward pass runs while this batch is written.
-        for outputs, n in run_ahead(probe, _skip(batches, done, batches.total, path)):
+        for outputs, n in runner.stream(_skip(batches, done, batches.total, path), accumulator):
             if writer is None:
                 meta = _metadata(model, probe, outputs, batch_size, dtype, stats, cast)
                 if state in ("store", "partial"):
                     _remove(path)
                 writer = StoreWriter.create(path, meta, batches.total or 0, batch_size, cast)
             writer.write(outputs, n)
-            if accumulator is not None:
-                for key, value in outputs.items():
-                    accumulator.add(key, value)
             # Batches become visible in commits, at most every COMMIT_SECONDS:
             # a crash loses at most that much work, and fast models do not
             # spend their time serialising statistics.
@@ -153,12 +154,6 @@ def record(
         raise InputError("Expected at least one sample. Received: empty data")
     writer.finish(statistics())
     return open_store(path)
-
-
-def _stats_accumulator(specs: Any) -> Any:
-    from kerascope.stats import StatsAccumulator
-
-    return StatsAccumulator(specs)
 
 
 def _skip(
@@ -226,6 +221,7 @@ def _metadata(
                 "name": specs[key].name,
                 "class_name": specs[key].class_name,
                 "call_index": specs[key].call_index,
+                "is_output": specs[key].is_output,
                 "output": _layout.describe_output(outputs[key], key, cast),
             }
             for key in probe.keys
