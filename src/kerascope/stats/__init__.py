@@ -19,7 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from kerascope.errors import StatsError
-from kerascope.stats._inputs import InputStats
+from kerascope.stats._inputs import FIRST_BAD, InputStats
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._sketch import RELATIVE_ACCURACY
 from kerascope.stats._statistics import Statistics, merge
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from kerascope.stats._runner import StatisticsRunner
 
 __all__ = [
+    "FIRST_BAD",
     "RELATIVE_ACCURACY",
     "InputStats",
     "LayerStats",
