@@ -155,3 +155,6 @@ def test_statistics_saved_without_is_output_still_load(x):
     assert [key for key, layer in old.items() if layer.is_output] == [list(old)[-1]]
     assert old.inputs == {}
     kerascope.diagnose(old)
+    del data["per_channel"]
+    with pytest.raises(kerascope.StatsError, match="Received: KeyError"):
+        Statistics.from_dict(data)

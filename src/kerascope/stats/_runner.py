@@ -10,12 +10,10 @@ the model's inputs for NaN and Inf.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import keras
-import numpy as np
 
 from kerascope import backends
 from kerascope import data as data_module
@@ -25,18 +23,12 @@ from kerascope.prefetch import run_ahead
 from kerascope.select import LayerSelection
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._inputs import InputStats, check_inputs
+from kerascope.stats._passes import BATCH, pass_samples
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
 
 __all__ = ["StatisticsRunner"]
 
-#: Samples per pass where no size is chosen: the usual batch size, and the
-#: default of `capture` and `record`.
-_BATCH = 32
-#: Host passes hold about this many bytes of inputs and layer outputs...
-_PASS_BYTES = 8 << 20
-#: ... and at most this many samples.
-_MAX_PASS = 4096
 #: Host outputs of a layer are summarised in groups of about this many bytes:
 #: numpy's fixed cost per call (about 0.1 ms a summary) dominates for the
 #: small outputs of small layers, and groups much larger than the CPU's L2
@@ -122,8 +114,8 @@ class StatisticsRunner:
         """
         probe = self.probe
         if self.on_device:
-            return data_module.as_batches(data, batch_size or _BATCH, probe.input_spec)
-        size = batch_size or _pass_samples(probe)
+            return data_module.as_batches(data, batch_size or BATCH, probe.input_spec)
+        size = batch_size or pass_samples(probe)
         return data_module.coalesce(data_module.as_batches(data, size, probe.input_spec), size)
 
     def accumulator(self, *, buffer_bytes: int | None = None) -> StatsAccumulator:
@@ -232,36 +224,6 @@ def _input_names(spec: Any) -> list[str] | None:
         structure = leaves if len(leaves) > 1 else 0
         return [name for name, _ in output_leaves("input", structure)]
     return names
-
-
-def _pass_samples(probe: Probe) -> int:
-    """Samples per host pass: a power of two making about `_PASS_BYTES`.
-
-    `_BATCH` when a shape is unknown until the data comes, as for
-    variable-length sequences.
-    """
-    if probe.input_spec is None:
-        return _BATCH
-    leaves = [(t.shape, t.dtype) for t in keras.tree.flatten(probe.input_spec)]
-    leaves += [
-        (shape, dtype)
-        for info in probe.specs.values()
-        for (_, shape), (_, dtype) in zip(
-            output_leaves(info.key, info.shape), output_leaves(info.key, info.dtype)
-        )
-    ]
-    if any(shape is None or None in shape[1:] for shape, _ in leaves):
-        return _BATCH
-    size: int = sum(math.prod(shape[1:]) * _itemsize(dtype) for shape, dtype in leaves)
-    fits = min(_PASS_BYTES // max(size, 1), _MAX_PASS)
-    return 1 << max(0, fits.bit_length() - 1)
-
-
-def _itemsize(dtype: Any) -> int:
-    try:
-        return int(np.dtype(dtype).itemsize)
-    except TypeError:  # a type numpy does not name, e.g. bfloat16
-        return 4
 
 
 def _summarize(key: str, output: Any, *, per_channel: bool) -> Any:

@@ -9,14 +9,13 @@ from typing import Any
 
 from kerascope.errors import StatsError
 from kerascope.select import LayerSelection, resolve, unknown_key
+from kerascope.stats import _json
 from kerascope.stats._inputs import InputStats
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._moments import State
 from kerascope.stats._table import table
 
 __all__ = ["Statistics", "merge"]
-
-_FORMAT = "kerascope.stats/1"
 
 
 class Statistics(Mapping[str, LayerStats]):
@@ -184,22 +183,14 @@ class Statistics(Mapping[str, LayerStats]):
 
     def to_dict(self) -> dict[str, Any]:
         """The statistics as plain JSON types (for `json` or a store's attributes)."""
-        return {
-            "format": _FORMAT,
-            "per_channel": self._per_channel,
-            "bins": self._bins,
-            "layers": [
-                {
-                    "key": key,
-                    "class_name": name,
-                    **({"activation": a} if (a := self._activations.get(key)) else {}),
-                    "is_output": key in self._outputs,
-                    **state.to_dict(),
-                }
-                for key, (name, state) in self._states.items()
-            ],
-            "inputs": [check.to_dict() for check in self._inputs.values()],
-        }
+        return _json.encode(
+            self._states,
+            per_channel=self._per_channel,
+            bins=self._bins,
+            activations=self._activations,
+            outputs=self._outputs,
+            inputs=self._inputs,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Statistics:
@@ -212,37 +203,7 @@ class Statistics(Mapping[str, LayerStats]):
         Raises:
             StatsError: if `data` is not kerascope statistics.
         """
-        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-            found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-            raise StatsError(
-                f"Expected kerascope statistics (format {_FORMAT!r}). Received: format {found!r}"
-            )
-        try:
-            states = {
-                layer["key"]: (layer["class_name"], State.from_dict(layer))
-                for layer in data["layers"]
-            }
-            inputs = {
-                check["name"]: InputStats.from_dict(check) for check in data.get("inputs", ())
-            }
-        except (KeyError, TypeError, ValueError) as error:
-            raise StatsError(
-                f"Expected complete kerascope statistics. Received: {type(error).__name__}: {error}"
-            ) from error
-        layers = data["layers"]
-        activations = {layer["key"]: layer.get("activation") for layer in layers}
-        if any("is_output" in layer for layer in layers):
-            outputs = [layer["key"] for layer in layers if layer.get("is_output")]
-        else:
-            outputs = [layer["key"] for layer in layers[-1:]]
-        return cls(
-            states,
-            per_channel=bool(data["per_channel"]),
-            bins=int(data["bins"]),
-            activations=activations,
-            outputs=outputs,
-            inputs=inputs,
-        )
+        return cls(**_json.decode(data))
 
     def to_json(self) -> str:
         """Plain JSON text (no NaN/Infinity literals, no pickle)."""
