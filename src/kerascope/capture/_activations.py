@@ -12,7 +12,7 @@ import numpy as np
 from kerascope._text import human_bytes, table
 from kerascope.select import unknown_key
 
-__all__ = ["Activations", "LayerInfo", "output_leaves"]
+__all__ = ["Activations", "LayerInfo"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +31,9 @@ class LayerInfo:
         activation: The name of the activation the layer applies last
             (`"relu"` for `Dense(..., activation="relu")`, a `ReLU` layer or
             `Activation("relu")`), or None for a linear or multi-output layer.
+        is_output: Whether this call's output (or one of its outputs) is
+            returned by the model: its own output heads, not hidden layers.
+            Defaults to `False`.
     """
 
     key: str
@@ -40,6 +43,7 @@ class LayerInfo:
     shape: Any
     dtype: Any
     activation: str | None = None
+    is_output: bool = False
 
     @property
     def multi_output(self) -> bool:
@@ -108,28 +112,6 @@ class Activations(Mapping[str, Any]):
         plural = "s" if len(self) != 1 else ""
         header = f"Activations({len(self)} layer{plural}, {human_bytes(self.nbytes)})"
         return header + "\n" + table(rows, left=4)
-
-
-def output_leaves(key: str, output: Any) -> Iterator[tuple[str, Any]]:
-    """`(name, leaf)` for every array of a layer's output structure.
-
-    The one naming of the outputs of a multi-output layer, shared by the
-    statistics and the store: `key[0]`, `key[1][name]`, ... (dict entries in
-    sorted order); a single output keeps `key`. Works on any structure of the
-    output's shape (arrays, dtypes, shapes).
-    """
-    if isinstance(output, dict):
-        for name in sorted(output):
-            yield from output_leaves(f"{key}[{name}]", output[name])
-    elif isinstance(output, (tuple, list)) and not _is_shape(output):
-        for index, item in enumerate(output):
-            yield from output_leaves(f"{key}[{index}]", item)
-    else:
-        yield key, output
-
-
-def _is_shape(value: Any) -> bool:
-    return isinstance(value, tuple) and all(d is None or isinstance(d, int) for d in value)
 
 
 def _map_arrays(fn: Any, value: Any) -> Any:

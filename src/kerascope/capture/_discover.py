@@ -55,12 +55,15 @@ def discover(
             f"Received: model of class {type(model).__name__}"
         )
     last: list[Recorder] = []
+    returned: set[RawPath] = set()
 
     def trace(inputs: Any) -> list[Any]:
         recorder = Recorder()
         last[:] = [recorder]
         with recorder.recording(tree):
-            model(inputs, training=training)
+            result = model(inputs, training=training)
+        returned.clear()
+        returned.update(_returned_calls(recorder.outputs, result))
         return list(recorder.outputs.values())
 
     try:
@@ -91,9 +94,26 @@ def discover(
             shape=_spec_shape(out_spec),
             dtype=_spec_dtype(out_spec),
             activation=None if isinstance(out_spec, (list, tuple, dict)) else _activation(layer),
+            is_output=path in returned,
         )
         calls.append(Call(key, layer, info))
     return calls, key_of
+
+
+def _returned_calls(outputs: dict[Any, Any], result: Any) -> set[Any]:
+    """The recorded calls whose output (or one of its arrays) the model returned.
+
+    Compares tensor identity within one trace: a model's output is the very
+    tensor its output layer returned, also through nested models (the outer
+    output is an inner layer's output, so both calls count) and for Sequential
+    and subclassed models alike.
+    """
+    ids = {id(leaf) for leaf in keras.tree.flatten(result) if leaf is not None}
+    return {
+        path
+        for path, output in outputs.items()
+        if any(id(leaf) in ids for leaf in keras.tree.flatten(output) if leaf is not None)
+    }
 
 
 def _activation(layer: Any) -> str | None:

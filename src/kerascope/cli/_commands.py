@@ -14,12 +14,12 @@ import numpy as np
 import kerascope
 from kerascope._inputs import load_inputs, load_model
 from kerascope._text import table
-from kerascope.capture._activations import output_leaves
 from kerascope.capture._discover import discover
 from kerascope.capture._intercept import layer_tree
 from kerascope.capture._spec import check_model, input_spec
 from kerascope.cli._output import human_bytes, shape_text, write_npz
 from kerascope.errors import InputError
+from kerascope.keys import output_leaves
 from kerascope.select import resolve
 
 __all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_FINDINGS", "EXIT_OK"]

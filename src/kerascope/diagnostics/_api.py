@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
 from typing import Any
 
 from kerascope.diagnostics._findings import Findings
-from kerascope.diagnostics._rules import RULES, Thresholds
+from kerascope.diagnostics._rules import run_rules
+from kerascope.diagnostics._thresholds import Thresholds
 from kerascope.errors import InputError
 from kerascope.select import LayerSelection
-from kerascope.stats import Statistics, stats
+from kerascope.stats import Statistics
 
-__all__ = ["diagnose", "output_keys", "run_rules"]
+__all__ = ["diagnose"]
 
 
 def diagnose(
@@ -29,8 +29,9 @@ def diagnose(
     pass, memory bounded by the batch; see `kerascope.stats`) and applies the
     rules, or applies them to `Statistics` computed earlier. Kinds of finding:
 
-    - `"nan"`: the first layer, in execution order, whose outputs hold NaN or
-      ±Inf (its inputs, the layers before it, were finite);
+    - `"nan"`: a model input holding NaN or ±Inf (keyed by the input's name,
+      with the samples that hold them), or, when the inputs were finite, the
+      first layer in execution order whose outputs hold NaN or ±Inf;
     - `"dead"`: units of ReLU layers (including `Dense`/`Conv` with
       `activation="relu"`) that are never > 0 for any sample, with indices;
     - `"saturated"`: sigmoid/tanh/softmax outputs at their bounds for most
@@ -75,37 +76,7 @@ def diagnose(
             "Expected data to run the model on: diagnose(model, data). "
             "Received: data=None (pass Statistics to diagnose saved statistics)"
         )
+    from kerascope.stats import stats  # runs the model: imports Keras
+
     statistics = stats(model, data, layers, batch_size=batch_size, progress=progress)
-    return run_rules(statistics, thresholds=thresholds, outputs=output_keys(model, statistics))
-
-
-def run_rules(
-    statistics: Statistics,
-    *,
-    thresholds: Thresholds | None = None,
-    outputs: Collection[str] | None = None,
-) -> Findings:
-    """Applies every rule to `statistics`.
-
-    Args:
-        statistics: Per-channel or whole-layer statistics.
-        thresholds: When rules report. Defaults to `None` (`Thresholds()`).
-        outputs: The keys of the model's outputs (no saturation finding).
-            Defaults to `None`: the last key.
-
-    Returns:
-        `Findings`, sorted by the layers' execution order.
-    """
-    limits = thresholds if thresholds is not None else Thresholds()
-    if outputs is None:
-        outputs = list(statistics)[-1:]
-    found = [f for rule in RULES.values() for f in rule(statistics, limits, set(outputs))]
-    order = {key: i for i, key in enumerate(statistics)}
-    return Findings(sorted(found, key=lambda f: order[f.key]))
-
-
-def output_keys(model: Any, keys: Iterable[str]) -> set[str]:
-    """Which of `keys` are the model's outputs: its output layers' keys, and the last key."""
-    keys = list(keys)
-    names = set(getattr(model, "output_names", None) or ())
-    return {key for key in keys if key.split("[", 1)[0] in names} | set(keys[-1:])
+    return run_rules(statistics, thresholds=thresholds)

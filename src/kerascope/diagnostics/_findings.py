@@ -25,7 +25,8 @@ class Finding:
 
     Attributes:
         key: The layer key (or statistics key, e.g. `"lstm[0]"`).
-        kind: One of `KINDS`: `"nan"` (the first layer with NaN/Inf outputs),
+        kind: One of `KINDS`: `"nan"` (a model input holding NaN/Inf, keyed
+            by the input's name; else the first layer with NaN/Inf outputs),
             `"dead"` (ReLU units never active), `"saturated"` (bounded
             activations at their bounds), `"vanishing"` / `"exploding"` (the
             activation scale collapsing or blowing up with depth), `"constant"`

@@ -14,11 +14,10 @@ import keras
 from kerascope import data as data_module
 from kerascope.capture import Probe
 from kerascope.diagnostics import KINDS, Finding, Thresholds, run_rules
-from kerascope.diagnostics._api import output_keys
 from kerascope.errors import InputError
 from kerascope.monitor._history import MonitorHistory, Snapshot
 from kerascope.select import LayerSelection
-from kerascope.stats._api import run_statistics, statistics_probe
+from kerascope.stats import StatisticsRunner
 
 __all__ = ["ActivationMonitor"]
 
@@ -146,9 +145,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         if self._run is not None:  # the last fit raised before on_train_end
             self.on_train_end()  # its events reach the disk, its file closes
         model = self.model
-        probe, on_device = statistics_probe(
-            model, self._layers, training=False, per_channel=self._per_channel
+        runner = StatisticsRunner(
+            model, self._layers, per_channel=self._per_channel, bins=self._bins
         )
+        probe = runner.probe
         batches = list(data_module.as_batches(self._probe_data, self._batch_size, probe.input_spec))
         writer = None
         if self._log_dir is not None:
@@ -158,8 +158,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
                 os.path.join(os.fspath(self._log_dir), "activations"), histograms=self._histograms
             )
         self._run = {
-            "probe": probe,
-            "on_device": on_device,
+            "runner": runner,
             "batches": batches,
             "writer": writer,
             "compiling": _compile_ahead(probe, batches),
@@ -218,17 +217,8 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         model = self.model  # on JAX, this syncs the training state into the variables
         run = self._run
         _join(run["compiling"])
-        statistics = run_statistics(
-            run["probe"],
-            run["batches"],
-            run["on_device"],
-            self._per_channel,
-            self._bins,
-            prefetch=len(run["batches"]) > 2,
-        )
-        findings = run_rules(
-            statistics, thresholds=self._thresholds, outputs=output_keys(model, statistics)
-        )
+        statistics = run["runner"].run(run["batches"], prefetch=len(run["batches"]) > 2)
+        findings = run_rules(statistics, thresholds=self._thresholds)
         snapshot = Snapshot(self._epoch, self._step, statistics, findings)
         self.history.append(snapshot)
         if run["writer"] is not None:

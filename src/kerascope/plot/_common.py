@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerascope.capture._activations import output_leaves
 from kerascope.errors import InputError
+from kerascope.keys import layer_key, output_leaves
 from kerascope.select import unknown_key
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def class_name_of(source: Any, key: str) -> str | None:
     info = getattr(source, "info", None)
     if not isinstance(info, Mapping):
         return None
-    layer = info.get(key) or info.get(key.split("[", 1)[0])
+    layer = info.get(key) or info.get(layer_key(key))
     name = getattr(layer, "class_name", None)
     return name if isinstance(name, str) else None
 

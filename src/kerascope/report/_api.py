@@ -13,12 +13,12 @@ import numpy as np
 
 from kerascope._progress import ProgressBar
 from kerascope.capture import capture
-from kerascope.diagnostics._api import output_keys, run_rules
+from kerascope.diagnostics import run_rules
 from kerascope.errors import InputError
+from kerascope.keys import output_leaves
 from kerascope.report._figures import data_uri, image_input, spatial_keys, spread
 from kerascope.select import LayerSelection
-from kerascope.stats import Statistics
-from kerascope.stats._api import run_statistics, statistics_batches, statistics_probe
+from kerascope.stats import Statistics, StatisticsRunner
 
 __all__ = ["report"]
 
@@ -94,16 +94,14 @@ def report(
         )
     history = getattr(monitor, "history", monitor)
 
-    probe, on_device = statistics_probe(model, layers, training=False, per_channel=True)
-    batches = statistics_batches(data, batch_size, probe, on_device)
+    runner = StatisticsRunner(model, layers)
+    batches = runner.batches(data, batch_size)
     first: list[Any] = []
     with ProgressBar(progress, "report", total=batches.total) as bar:
-        statistics = run_statistics(
-            probe, _keeping_first(batches, first), on_device, True, 64, bar.advance
-        )
+        statistics = runner.run(_keeping_first(batches, first), advance=bar.advance)
     if not first:
         raise InputError("Expected data with at least one sample. Received: no batches")
-    findings = run_rules(statistics, outputs=output_keys(model, statistics))
+    findings = run_rules(statistics)
     batch = first[0]
     shown = keras.tree.map_structure(lambda a: a[:samples_shown], batch)
     acts = capture(model, shown, layers=feature_layers if feature_layers is not None else layers)
@@ -118,7 +116,7 @@ def report(
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "samples": max((s.samples for s in statistics.values()), default=0),
         "findings": findings,
-        "rows": _summary_rows(probe.specs, statistics, model),
+        "rows": _summary_rows(runner.specs, statistics, model),
         "params": int(model.count_params()),
         **figures,
     }
@@ -208,15 +206,20 @@ def _history_findings(history: Any) -> list[dict[str, Any]]:
 
 def _summary_rows(specs: Any, statistics: Statistics, model: Any) -> list[dict[str, Any]]:
     params = _params_by_key(specs, model)
+    # Each statistics key's layer and output shape (`"lstm[1]"`: one of the LSTM's outputs).
+    leaves = {
+        leaf: (key, shape)
+        for key, info in specs.items()
+        for leaf, shape in output_leaves(key, info.shape)
+    }
     rows = []
     for key, layer in statistics.items():
-        base = key.split("[", 1)[0]
-        info = specs.get(base)
+        base, shape = leaves.get(key, (key, None))
         rows.append(
             {
                 "key": key,
                 "class_name": layer.class_name,
-                "shape": _shape(info.shape, key) if info is not None else "",
+                "shape": str(tuple(shape)) if shape is not None else "",
                 "activation": layer.activation or "",
                 "params": params.get(base, ""),
                 "mean": _number(layer.mean),
@@ -241,17 +244,6 @@ def _params_by_key(specs: Any, model: Any) -> dict[str, str]:
         if layer is not None and info.call_index in (None, 0):
             counts[key] = f"{layer.count_params():,}"
     return counts
-
-
-def _shape(shape: Any, key: str) -> str:
-    """The output shape of a statistics key (`"lstm[1]"` is part of the layer's shapes)."""
-    if "[" in key:
-        index = key[key.index("[") + 1 : -1]
-        if isinstance(shape, dict):
-            shape = shape.get(index, "")
-        elif isinstance(shape, tuple) and index.isdigit() and int(index) < len(shape):
-            shape = shape[int(index)]
-    return str(tuple(shape)) if isinstance(shape, (tuple, list)) else str(shape)
 
 
 def _number(value: float) -> str:

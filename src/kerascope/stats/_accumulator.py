@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from kerascope.capture import LayerInfo
-from kerascope.capture._activations import output_leaves
 from kerascope.data import concatenate
 from kerascope.errors import InputError, StatsError
+from kerascope.keys import leaf_keys
 from kerascope.stats._host import summarize_arrays
+from kerascope.stats._inputs import InputStats
 from kerascope.stats._moments import State
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
@@ -76,10 +77,17 @@ class StatsAccumulator:
         self._pending: dict[str, tuple[list[Any], int]] = {}
         self._per_channel = bool(per_channel)
         self._bins = bins
-        self._outputs = {key: _output_keys(key, info.dtype) for key, info in specs.items()}
+        self._outputs = {key: leaf_keys(key, info.dtype) for key, info in specs.items()}
         self._class_names = {key: info.class_name for key, info in specs.items()}
         self._activations = {key: getattr(info, "activation", None) for key, info in specs.items()}
+        self._returned = [
+            name
+            for key, info in specs.items()
+            if getattr(info, "is_output", False)
+            for name in self._outputs[key]
+        ]
         self._states: dict[str, State] = {}
+        self._inputs: dict[str, InputStats] | None = {}
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -115,6 +123,20 @@ class StatsAccumulator:
                 f"per_channel={statistics.per_channel}"
             )
         self._states = {name: state for name, (_, state) in statistics._states.items()}
+        # Statistics without checked inputs cannot say what the skipped samples held.
+        self._inputs = dict(statistics.inputs) if statistics.inputs else None
+
+    def add_inputs(self, checks: list[InputStats]) -> None:
+        """Merges one batch's `InputStats` (one per model input, as `check_inputs` gives).
+
+        Call it once per batch, with the batch's outputs, so that the inputs
+        and the layers cover the same samples.
+        """
+        if self._inputs is None:
+            return
+        for check in checks:
+            current = self._inputs.get(check.name)
+            self._inputs[check.name] = check if current is None else current.merge(check)
 
     def add(self, key: str, output: Any) -> None:
         """Summarises one batch of `key`'s host output with numpy and merges it.
@@ -186,6 +208,8 @@ class StatsAccumulator:
             per_channel=self._per_channel,
             bins=self._bins,
             activations={key: self._activations[key] for key in self._outputs},
+            outputs=self._returned,
+            inputs=self._inputs,
         )
 
 
@@ -195,11 +219,6 @@ def _nbytes(output: Any) -> int:
     if isinstance(output, (list, tuple)):
         return sum(_nbytes(value) for value in output)
     return int(np.asarray(output).nbytes)
-
-
-def _output_keys(key: str, dtype: Any) -> list[str]:
-    """One statistics key per output, in `_split`'s order: `key[0]`, `key[1][name]`."""
-    return [name for name, _ in output_leaves(key, dtype)]
 
 
 def _split(summary: Any) -> list[Mapping[str, Any]]:

@@ -203,7 +203,7 @@ _INVERSE_LOG_GAMMA = np.float32(1.0 / _sketch._LOG_GAMMA)
 
 
 def _sketch_counts(by_sample: np.ndarray, *, finite: bool) -> np.ndarray:
-    """`_sketch.bucket_counts` of the finite values among `_sketch.sample`'s, on the host.
+    """`_summary._bucket_counts` of the finite values among `_sketch.sample`'s, on the host.
 
     Args:
         by_sample: The batch as `(samples, elements, channels)`.

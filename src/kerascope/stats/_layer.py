@@ -31,6 +31,8 @@ class LayerStats:
         bins: Bins of `histogram()` by default. Defaults to `64`.
         activation: The layer's activation name (`LayerInfo.activation`), or
             None. Defaults to `None`.
+        is_output: Whether the model returns this output (`LayerInfo.is_output`).
+            Defaults to `False`.
     """
 
     def __init__(
@@ -42,10 +44,12 @@ class LayerStats:
         per_channel: bool,
         bins: int = 64,
         activation: str | None = None,
+        is_output: bool = False,
     ) -> None:
         self.key = key
         self.class_name = class_name
         self.activation = activation
+        self.is_output = bool(is_output)
         self.per_channel = per_channel
         self.bins = bins
         self._state = state

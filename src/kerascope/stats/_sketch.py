@@ -22,12 +22,10 @@ the exact min and max). NaN and ±Inf go to the last slot, which is dropped.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-import keras
 import numpy as np
 
-__all__ = ["RELATIVE_ACCURACY", "SIZE", "bucket_counts", "histogram", "quantile"]
+__all__ = ["RELATIVE_ACCURACY", "SIZE", "histogram", "quantile"]
 
 #: Every quantile is within this relative error of the sample quantile (for
 #: magnitudes inside `[MIN_MAGNITUDE, MAX_MAGNITUDE]`).
@@ -64,28 +62,6 @@ def sample(size: int, channels: int) -> tuple[int, int]:
     while math.gcd(stride, channels) != 1:
         stride += 1
     return stride // 2, stride
-
-
-def bucket_counts(x: Any, finite: Any) -> Any:
-    """Counts a tensor's values per bucket, on the device (traceable).
-
-    Args:
-        x: A float tensor of any shape.
-        finite: `keras.ops.isfinite(x)`, computed once by the caller.
-
-    Returns:
-        An int32 tensor of shape `(SIZE,)`.
-    """
-    magnitude = keras.ops.log(keras.ops.abs(x)) * (1.0 / _LOG_GAMMA)
-    index = keras.ops.cast(keras.ops.clip(keras.ops.ceil(magnitude), _LOW, _HIGH), "int32")
-    index = index - _LOW
-    slot = keras.ops.where(x > 0, ZERO + 1 + index, ZERO - 1 - index)
-    slot = keras.ops.where(x == 0, ZERO, slot)
-    slot = keras.ops.reshape(keras.ops.where(finite, slot, SIZE - 1), (-1,))
-    if keras.backend.backend() == "jax":  # jnp.bincount has no static length
-        ones = keras.ops.ones_like(slot)
-        return keras.ops.segment_sum(ones, slot, num_segments=SIZE)
-    return keras.ops.cast(keras.ops.bincount(slot, minlength=SIZE), "int32")
 
 
 def _values() -> np.ndarray:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from kerascope.errors import StatsError
 from kerascope.select import LayerSelection, resolve, unknown_key
+from kerascope.stats import _json
+from kerascope.stats._inputs import InputStats
 from kerascope.stats._layer import LayerStats
 from kerascope.stats._moments import State
 from kerascope.stats._table import table
 
 __all__ = ["Statistics", "merge"]
-
-_FORMAT = "kerascope.stats/1"
 
 
 class Statistics(Mapping[str, LayerStats]):
@@ -32,6 +32,10 @@ class Statistics(Mapping[str, LayerStats]):
         bins: Default number of histogram bins. Defaults to `64`.
         activations: key -> the layer's activation name (`LayerInfo.activation`),
             for diagnostics. Defaults to `None` (unknown).
+        outputs: The keys the model returns (`LayerInfo.is_output`), for
+            diagnostics. Defaults to `()`.
+        inputs: Input name -> `InputStats` of the model's inputs over the same
+            samples. Defaults to `None` (not checked).
 
     Example:
 
@@ -42,7 +46,15 @@ class Statistics(Mapping[str, LayerStats]):
     >>> kerascope.Statistics.from_json(whole.to_json())    # doctest: +SKIP
     """
 
-    __slots__ = ("_activations", "_bins", "_layers", "_per_channel", "_states")
+    __slots__ = (
+        "_activations",
+        "_bins",
+        "_inputs",
+        "_layers",
+        "_outputs",
+        "_per_channel",
+        "_states",
+    )
 
     def __init__(
         self,
@@ -51,11 +63,15 @@ class Statistics(Mapping[str, LayerStats]):
         per_channel: bool,
         bins: int = 64,
         activations: Mapping[str, str | None] | None = None,
+        outputs: Collection[str] = (),
+        inputs: Mapping[str, InputStats] | None = None,
     ) -> None:
         self._states = dict(states)
         self._per_channel = bool(per_channel)
         self._bins = int(bins)
         self._activations = {k: v for k, v in (activations or {}).items() if v is not None}
+        self._outputs = frozenset(outputs)
+        self._inputs = dict(inputs or {})
         self._layers = {
             key: LayerStats(
                 key,
@@ -64,6 +80,7 @@ class Statistics(Mapping[str, LayerStats]):
                 per_channel=per_channel,
                 bins=bins,
                 activation=self._activations.get(key),
+                is_output=key in self._outputs,
             )
             for key, (name, state) in self._states.items()
         }
@@ -72,6 +89,15 @@ class Statistics(Mapping[str, LayerStats]):
     def per_channel(self) -> bool:
         """Whether per-channel statistics were kept."""
         return self._per_channel
+
+    @property
+    def inputs(self) -> Mapping[str, InputStats]:
+        """Input name -> `InputStats`: NaN and Inf in the model's inputs.
+
+        Empty when the inputs were not checked (statistics saved by an
+        earlier version, or made from layer states alone).
+        """
+        return dict(self._inputs)
 
     def __getitem__(self, key: str) -> LayerStats:
         try:
@@ -118,7 +144,10 @@ class Statistics(Mapping[str, LayerStats]):
             key: (name, state.merge(other._states[key][1], f" for key {key!r}"))
             for key, (name, state) in self._states.items()
         }
-        return self._with(merged)
+        inputs = {}  # unknown unless both know, of the same inputs
+        if list(self._inputs) == list(other._inputs):
+            inputs = {name: a.merge(other._inputs[name]) for name, a in self._inputs.items()}
+        return self._with(merged, inputs)
 
     def select(self, layers: LayerSelection) -> Statistics:
         """The statistics of some of the keys, in order.
@@ -131,11 +160,18 @@ class Statistics(Mapping[str, LayerStats]):
             SelectionError: if the selection matches nothing or names an unknown key.
         """
         keys = resolve(layers, [(key, None) for key in self._states])
-        return self._with({key: self._states[key] for key in keys})
+        return self._with({key: self._states[key] for key in keys}, self._inputs)
 
-    def _with(self, states: Mapping[str, tuple[str, State]]) -> Statistics:
+    def _with(
+        self, states: Mapping[str, tuple[str, State]], inputs: Mapping[str, InputStats]
+    ) -> Statistics:
         return Statistics(
-            states, per_channel=self._per_channel, bins=self._bins, activations=self._activations
+            states,
+            per_channel=self._per_channel,
+            bins=self._bins,
+            activations=self._activations,
+            outputs=self._outputs,
+            inputs=inputs,
         )
 
     def __or__(self, other: Any) -> Statistics:
@@ -147,49 +183,27 @@ class Statistics(Mapping[str, LayerStats]):
 
     def to_dict(self) -> dict[str, Any]:
         """The statistics as plain JSON types (for `json` or a store's attributes)."""
-        return {
-            "format": _FORMAT,
-            "per_channel": self._per_channel,
-            "bins": self._bins,
-            "layers": [
-                {
-                    "key": key,
-                    "class_name": name,
-                    **({"activation": a} if (a := self._activations.get(key)) else {}),
-                    **state.to_dict(),
-                }
-                for key, (name, state) in self._states.items()
-            ],
-        }
+        return _json.encode(
+            self._states,
+            per_channel=self._per_channel,
+            bins=self._bins,
+            activations=self._activations,
+            outputs=self._outputs,
+            inputs=self._inputs,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Statistics:
         """The inverse of `to_dict`.
 
+        Statistics saved before kerascope recorded `is_output` name no model
+        outputs; their last key is taken as the output, as the version that
+        wrote them did. Those saved before inputs were checked have no `inputs`.
+
         Raises:
             StatsError: if `data` is not kerascope statistics.
         """
-        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-            found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-            raise StatsError(
-                f"Expected kerascope statistics (format {_FORMAT!r}). Received: format {found!r}"
-            )
-        try:
-            states = {
-                layer["key"]: (layer["class_name"], State.from_dict(layer))
-                for layer in data["layers"]
-            }
-        except (KeyError, TypeError, ValueError) as error:
-            raise StatsError(
-                f"Expected complete kerascope statistics. Received: {type(error).__name__}: {error}"
-            ) from error
-        activations = {layer["key"]: layer.get("activation") for layer in data["layers"]}
-        return cls(
-            states,
-            per_channel=bool(data["per_channel"]),
-            bins=int(data["bins"]),
-            activations=activations,
-        )
+        return cls(**_json.decode(data))
 
     def to_json(self) -> str:
         """Plain JSON text (no NaN/Infinity literals, no pickle)."""

@@ -72,11 +72,11 @@ def _summarize(x: Any, per_channel: bool) -> dict[str, Any]:
 def _sampled_sketch(x: Any, finite: Any) -> Any:
     """The sketch of `_sketch.sample`'s values of each sample of `x`, `(samples, e, c)`."""
     if x.shape[1] is None:  # variable-length sequences (TensorFlow): every value
-        return _sketch.bucket_counts(x, finite)
+        return _bucket_counts(x, finite)
     size = x.shape[1] * x.shape[2]
     start, stride = _sketch.sample(size, x.shape[2])
     rows = keras.ops.reshape(x, (-1, size))[:, start::stride]
-    return _sketch.bucket_counts(rows, keras.ops.reshape(finite, (-1, size))[:, start::stride])
+    return _bucket_counts(rows, keras.ops.reshape(finite, (-1, size))[:, start::stride])
 
 
 def _as_3d(x: Any, per_channel: bool) -> Any:
@@ -96,3 +96,27 @@ def _as_3d(x: Any, per_channel: bool) -> Any:
     if channels is None:
         channels = dynamic[-1]
     return keras.ops.reshape(x, (dynamic[0], -1, channels))
+
+
+def _bucket_counts(x: Any, finite: Any) -> Any:
+    """Counts a tensor's values per bucket, on the device (traceable).
+
+    Args:
+        x: A float tensor of any shape.
+        finite: `keras.ops.isfinite(x)`, computed once by the caller.
+
+    Returns:
+        An int32 tensor of shape `(_sketch.SIZE,)`.
+    """
+    magnitude = keras.ops.log(keras.ops.abs(x)) * (1.0 / _sketch._LOG_GAMMA)
+    index = keras.ops.cast(
+        keras.ops.clip(keras.ops.ceil(magnitude), _sketch._LOW, _sketch._HIGH), "int32"
+    )
+    index = index - _sketch._LOW
+    slot = keras.ops.where(x > 0, _sketch.ZERO + 1 + index, _sketch.ZERO - 1 - index)
+    slot = keras.ops.where(x == 0, _sketch.ZERO, slot)
+    slot = keras.ops.reshape(keras.ops.where(finite, slot, _sketch.SIZE - 1), (-1,))
+    if keras.backend.backend() == "jax":  # jnp.bincount has no static length
+        ones = keras.ops.ones_like(slot)
+        return keras.ops.segment_sum(ones, slot, num_segments=_sketch.SIZE)
+    return keras.ops.cast(keras.ops.bincount(slot, minlength=_sketch.SIZE), "int32")

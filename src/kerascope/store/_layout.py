@@ -20,6 +20,7 @@ from urllib.parse import quote
 import numpy as np
 
 from kerascope.errors import StoreError
+from kerascope.keys import output_leaves
 
 __all__ = [
     "COMMIT_FILE",
@@ -76,9 +77,6 @@ def array_name(display: str) -> str:
 
 def iter_leaves(value: Any, display: str) -> Iterator[tuple[str, Any]]:
     """(display name, array or None) for every leaf of an output structure."""
-    # Imported here: capture needs Keras, which reading a store must not.
-    from kerascope.capture._activations import output_leaves
-
     return output_leaves(display, value)
 
 

@@ -12,8 +12,6 @@ import keras
 
 from kerascope import data as data_lib
 from kerascope._progress import ProgressBar
-from kerascope.capture import cached_probe
-from kerascope.capture._prefetch import run_ahead
 from kerascope.errors import InputError, StoreError
 from kerascope.select import LayerSelection
 from kerascope.store import _layout
@@ -114,11 +112,16 @@ def record(
         )
     _layout.import_zarr()
 
-    probe = cached_probe(model, layers)
+    from kerascope.stats import StatisticsRunner
+
+    # Host outputs (to write them); statistics summarised batch by batch, so
+    # that a resumed recording's equal an uninterrupted one's bit for bit.
+    runner = StatisticsRunner(model, layers, on_device=False)
+    probe = runner.probe
     batches = data_lib.as_batches(data, batch_size, probe.input_spec)
 
     writer: StoreWriter | None = None
-    accumulator = _stats_accumulator(probe.specs) if stats else None
+    accumulator = runner.accumulator(buffer_bytes=0) if stats else None
     if resume and state == "store":
         _refuse_damage(path)
         writer = StoreWriter.reopen(path, cast)
@@ -139,16 +142,13 @@ def record(
     with ProgressBar(progress, "recording", total=batches.total) as bar:
         bar.advance(done)
         # The next forward pass runs while this batch is written.
-        for outputs, n in run_ahead(probe, _skip(batches, done, batches.total, path)):
+        for outputs, n in runner.stream(_skip(batches, done, batches.total, path), accumulator):
             if writer is None:
                 meta = metadata(model, probe, outputs, batch_size, dtype, stats, cast)
                 if state in ("store", "partial"):
                     remove(path)
                 writer = StoreWriter.create(path, meta, batches.total or 0, batch_size, cast)
             writer.write(outputs, n)
-            if accumulator is not None:
-                for key, value in outputs.items():
-                    accumulator.add(key, value)
             # Batches become visible in commits, at most every commit_seconds:
             # a crash loses at most that much work, and fast models do not
             # spend their time serialising statistics.
@@ -160,12 +160,6 @@ def record(
         raise InputError("Expected at least one sample. Received: empty data")
     writer.finish(statistics())
     return open_store(path)
-
-
-def _stats_accumulator(specs: Any) -> Any:
-    from kerascope.stats import StatsAccumulator
-
-    return StatsAccumulator(specs)
 
 
 def _skip(

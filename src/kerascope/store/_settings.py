@@ -46,6 +46,7 @@ def metadata(
                 "name": specs[key].name,
                 "class_name": specs[key].class_name,
                 "call_index": specs[key].call_index,
+                "is_output": specs[key].is_output,
                 "output": _layout.describe_output(outputs[key], key, cast),
             }
             for key in probe.keys

@@ -10,13 +10,17 @@ import pytest
 
 import kerascope
 from kerascope import data
-from kerascope.capture._prefetch import run_ahead
+from kerascope.prefetch import run_ahead
 
 
 @pytest.fixture
 def probe():
     inp = keras.Input((3,))
     return kerascope.Probe(keras.Model(inp, keras.layers.Dense(2, name="out")(inp)))
+
+
+def _forward(probe):
+    return lambda item: (probe.run_batch(*item), item[1])
 
 
 def _batches(x, bad_at=None):
@@ -30,13 +34,15 @@ def _batches(x, bad_at=None):
 def test_yields_every_batch_in_order(probe, rng):
     x = rng.normal(size=(18, 3)).astype("float32")
     batches = data.as_batches(_batches(x), 32, probe.input_spec)
-    got = np.concatenate([out["out"] for out, _ in run_ahead(probe, batches)])
+    got = np.concatenate([out["out"] for out, _ in run_ahead(_forward(probe), batches)])
     np.testing.assert_allclose(got, probe(x)["out"], rtol=1e-5, atol=1e-6)
 
 
 def test_errors_reach_the_caller_at_their_batch(probe, rng):
     x = rng.normal(size=(16, 3)).astype("float32")
-    stream = run_ahead(probe, data.as_batches(_batches(x, bad_at=8), 32, probe.input_spec))
+    stream = run_ahead(
+        _forward(probe), data.as_batches(_batches(x, bad_at=8), 32, probe.input_spec)
+    )
     assert [n for _, n in (next(stream), next(stream))] == [4, 4]
     with pytest.raises(kerascope.InputError, match=r"Received: inputs\.shape=\(4, 5\)"):
         next(stream)
@@ -44,7 +50,7 @@ def test_errors_reach_the_caller_at_their_batch(probe, rng):
 
 def test_closing_early_stops_the_thread(probe, rng):
     x = rng.normal(size=(400, 3)).astype("float32")
-    stream = run_ahead(probe, data.as_batches(x, 4, probe.input_spec))
+    stream = run_ahead(_forward(probe), data.as_batches(x, 4, probe.input_spec))
     next(stream)
     stream.close()
     assert not any(t.name == "kerascope-prefetch" for t in threading.enumerate())

@@ -1,0 +1,231 @@
+"""`StatisticsRunner`: the one pipeline that runs a model over data into statistics.
+
+`stats`, `record`, `report`, `diagnose` and the activation monitor all stream
+batches through it. It owns the probe (cached per model), where batches are
+summarised (inside the compiled pass on an accelerator, with numpy on a
+CPU), how data is cut into passes, the read-ahead thread, and the check of
+the model's inputs for NaN and Inf.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import keras
+
+from kerascope import backends
+from kerascope import data as data_module
+from kerascope.capture import LayerInfo, Probe, cached_probe
+from kerascope.keys import output_leaves
+from kerascope.prefetch import run_ahead
+from kerascope.select import LayerSelection
+from kerascope.stats._accumulator import StatsAccumulator
+from kerascope.stats._inputs import InputStats, check_inputs
+from kerascope.stats._passes import BATCH, pass_samples
+from kerascope.stats._statistics import Statistics
+from kerascope.stats._summary import summarize_output
+
+__all__ = ["StatisticsRunner"]
+
+#: Host outputs of a layer are summarised in groups of about this many bytes:
+#: numpy's fixed cost per call (about 0.1 ms a summary) dominates for the
+#: small outputs of small layers, and groups much larger than the CPU's L2
+#: cache slow every pass (1 MiB measured fastest, on `benchmarks/record.py`'s model).
+_BUFFER_BYTES = 1 << 20
+
+
+class StatisticsRunner:
+    """Runs a model's layers over batches of data into streaming `Statistics`.
+
+    On an accelerator each batch's outputs are summarised inside the compiled
+    forward pass (only small arrays reach the host); on a CPU the probe
+    returns the outputs and numpy summarises them, which measured faster
+    there. The next forward pass runs in a thread while a batch is
+    summarised. Every batch's inputs are checked for NaN and Inf on the host
+    (`Statistics.inputs`), so that diagnostics can blame the data.
+
+    Args:
+        model: A built Keras model.
+        layers: Which layers (see `kerascope.capture`). Defaults to `None` (all).
+        training: Run layers in training mode (the model never changes).
+            Defaults to `False`.
+        per_channel: Keep per-channel statistics. Defaults to `True`.
+        bins: Default number of histogram bins. Defaults to `64`.
+        on_device: Summarise inside the compiled pass. Defaults to `None`: on
+            an accelerator. `False` makes `stream` yield the layer outputs
+            themselves (as `record` needs, to write them).
+
+    Raises:
+        InputError: for a non-Keras or unbuilt model.
+        SelectionError: for a selection that matches nothing.
+
+    Example:
+
+    >>> runner = StatisticsRunner(model, layers="conv*")           # doctest: +SKIP
+    >>> batches = runner.batches(x_val)                            # doctest: +SKIP
+    >>> runner.run(batches)["conv1"].mean                          # doctest: +SKIP
+    0.21
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        layers: LayerSelection = None,
+        *,
+        training: bool = False,
+        per_channel: bool = True,
+        bins: int = 64,
+        on_device: bool | None = None,
+    ) -> None:
+        self.on_device = backends.current().accelerated if on_device is None else bool(on_device)
+        self.per_channel = bool(per_channel)
+        self.bins = bins
+        if self.on_device:
+            self.probe = cached_probe(
+                model,
+                layers,
+                training=training,
+                reduce=functools.partial(_summarize, per_channel=self.per_channel),
+                reduce_id=("kerascope.stats", self.per_channel),
+            )
+        else:
+            self.probe = cached_probe(model, layers, training=training)
+        self._input_names = _input_names(self.probe.input_spec)
+
+    @property
+    def specs(self) -> Mapping[str, LayerInfo]:
+        """`LayerInfo` per layer key, in execution order (the probe's)."""
+        return self.probe.specs
+
+    def batches(self, data: Any, batch_size: int | None = None) -> data_module.Batches:
+        """`data` cut into the passes this runner makes.
+
+        Args:
+            data: Inputs as for `kerascope.capture`.
+            batch_size: At most this many samples per pass (a dataset's batch
+                is never split). Defaults to `None`: on a CPU, a power of two
+                making about 8 MiB of inputs and outputs; on an accelerator,
+                32 for arrays and a dataset's own batches.
+
+        Returns:
+            `Batches` of `(numpy batch, samples)`.
+        """
+        probe = self.probe
+        if self.on_device:
+            return data_module.as_batches(data, batch_size or BATCH, probe.input_spec)
+        size = batch_size or pass_samples(probe)
+        return data_module.coalesce(data_module.as_batches(data, size, probe.input_spec), size)
+
+    def accumulator(self, *, buffer_bytes: int | None = None) -> StatsAccumulator:
+        """A fresh `StatsAccumulator` of this runner's keys.
+
+        Args:
+            buffer_bytes: See `StatsAccumulator`. Defaults to `None`: 1 MiB
+                (fastest measured); `0` makes results depend on the batches
+                only, as a resumable recording needs.
+        """
+        return StatsAccumulator(
+            self.probe.specs,
+            per_channel=self.per_channel,
+            bins=self.bins,
+            buffer_bytes=_BUFFER_BYTES if buffer_bytes is None else buffer_bytes,
+        )
+
+    def stream(
+        self,
+        batches: Iterable[tuple[Any, int]],
+        accumulator: StatsAccumulator | None = None,
+        *,
+        prefetch: bool = True,
+    ) -> Iterator[tuple[dict[str, Any], int]]:
+        """Runs the probe over `batches`, folding each batch into `accumulator`.
+
+        Args:
+            batches: `(numpy batch, samples)` pairs, e.g. from `batches`.
+            accumulator: Where each batch's inputs and outputs are merged,
+                before it is yielded. Defaults to `None` (nowhere).
+            prefetch: Run the next forward pass in a thread (where the backend
+                gains from it) while the caller handles this one. Defaults to
+                `True`; `False` runs all in the caller's thread (cheaper for a
+                batch or two).
+
+        Returns:
+            An iterator of `(outputs, samples)` per batch: key -> the layer's
+            numpy outputs, or their summaries when `on_device`.
+        """
+        step = functools.partial(_step, self.probe, self._input_names)
+        if prefetch and backends.current().prefetch:
+            results: Iterator[tuple[dict[str, Any], int, list[InputStats]]] = run_ahead(
+                step, batches
+            )
+        else:
+            results = (step(item) for item in batches)
+        fold = None
+        if accumulator is not None:
+            fold = accumulator.update if self.on_device else accumulator.add
+        for outputs, n, inputs in results:
+            if accumulator is not None and fold is not None:
+                accumulator.add_inputs(inputs)
+                for key, value in outputs.items():
+                    fold(key, value)
+            yield outputs, n
+
+    def run(
+        self,
+        batches: Iterable[tuple[Any, int]],
+        *,
+        advance: Callable[[int], None] | None = None,
+        prefetch: bool = True,
+    ) -> Statistics:
+        """The statistics of all `batches` (see `stream`).
+
+        Args:
+            batches: `(numpy batch, samples)` pairs, e.g. from `batches`.
+            advance: Called with each batch's sample count (a progress bar).
+                Defaults to `None`.
+            prefetch: See `stream`. Defaults to `True`.
+
+        Returns:
+            `Statistics`, with the inputs' `InputStats`.
+        """
+        accumulator = self.accumulator()
+        for _, n in self.stream(batches, accumulator, prefetch=prefetch):
+            if advance is not None:
+                advance(n)
+        return accumulator.result()
+
+
+def _step(
+    probe: Probe, names: list[str] | None, item: tuple[Any, int]
+) -> tuple[dict[str, Any], int, list[InputStats]]:
+    """One batch: the forward pass, and the check of its inputs (cheap numpy)."""
+    batch, n = item
+    leaves = keras.tree.flatten(batch)
+    if names is None or len(names) != len(leaves):
+        names = [name for name, _ in output_leaves("input", leaves if len(leaves) > 1 else 0)]
+    return probe.run_batch(batch, n), n, check_inputs(zip(names, leaves), n)
+
+
+def _input_names(spec: Any) -> list[str] | None:
+    """The names of the model's inputs, in `keras.tree.flatten` order, or None.
+
+    A dict's keys; else the `keras.Input` names; `"input"`, `"input[0]"`, ...
+    where Keras made the names up (`keras_tensor_3`).
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, Mapping):
+        return sorted(spec)  # keras.tree.flatten orders a dict by key
+    leaves = keras.tree.flatten(spec)
+    names = [getattr(leaf, "name", None) or "" for leaf in leaves]
+    if any(not name or name.startswith("keras_tensor") for name in names):
+        structure = leaves if len(leaves) > 1 else 0
+        return [name for name, _ in output_leaves("input", structure)]
+    return names
+
+
+def _summarize(key: str, output: Any, *, per_channel: bool) -> Any:
+    del key
+    return summarize_output(output, per_channel=per_channel)
