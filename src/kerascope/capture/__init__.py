@@ -1,9 +1,19 @@
-"""Capture layer outputs: `capture`, `Probe`, `Activations`."""
+"""Capture layer outputs: `capture`, `Probe`, `Activations`, `layers`."""
 
 from kerascope.capture._activations import Activations, LayerInfo
 from kerascope.capture._api import capture
 from kerascope.capture._cache import cached_probe
 from kerascope.capture._gradients import gradients
+from kerascope.capture._layers import input_spec, layers
 from kerascope.capture._probe import Probe
 
-__all__ = ["Activations", "LayerInfo", "Probe", "cached_probe", "capture", "gradients"]
+__all__ = [
+    "Activations",
+    "LayerInfo",
+    "Probe",
+    "cached_probe",
+    "capture",
+    "gradients",
+    "input_spec",
+    "layers",
+]

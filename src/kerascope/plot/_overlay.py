@@ -45,7 +45,7 @@ def overlay(
             float; floats outside `[0, 1]` are stretched to it for display),
             or a batch `(samples, h, w[, c])` holding one image per activation
             sample, from which `sample` is taken.
-        activations: `kerascope.Activations` or any mapping of layer key ->
+        activations: `kerascope.capture.Activations` or any mapping of layer key ->
             array `(samples, height, width, channels)`.
         key: The layer key.
         method: `"mean"`, `"max"` or `"gradcam"`. Defaults to `"mean"`.

@@ -39,7 +39,7 @@ class Statistics(Mapping[str, LayerStats]):
     >>> s["conv1"].mean, s["conv1"].p99                    # doctest: +SKIP
     (0.21, 1.43)
     >>> whole = part_a | part_b                            # doctest: +SKIP
-    >>> kerascope.Statistics.from_json(whole.to_json())    # doctest: +SKIP
+    >>> Statistics.from_json(whole.to_json())    # doctest: +SKIP
     """
 
     __slots__ = ("_activations", "_bins", "_layers", "_per_channel", "_states")
