@@ -79,7 +79,7 @@ def save_model(folder: Path) -> Path:
     """The demo's CNN, saved once (a `.keras` file loads on every backend)."""
     path = folder / "model.keras"
     code = f"from kerascope._demo import build_cnn\nbuild_cnn().save({str(path)!r})\n"
-    subprocess.run([sys.executable, "-c", code], check=True, env=os.environ.copy())
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     return path
 
 
