@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 import kerascope
+from kerascope.capture import Activations
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 
@@ -52,7 +53,7 @@ def check_capture(
     layers: Any = None,
     keys: list[str] | None = None,
     **capture_kwargs: Any,
-) -> kerascope.Activations:
+) -> Activations:
     """Captures `layers` of `model` on `x` and checks keys and values.
 
     Args:

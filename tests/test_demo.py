@@ -1,24 +1,52 @@
-"""The README's main command, `kerascope demo`, end to end (one epoch) on every backend."""
+"""The README's main command, `kerascope demo`, end to end (two epochs) on every backend.
+
+It runs as the real command, in a fresh process: what it writes, what it
+prints, and that standard error holds no backend start-up noise.
+"""
 
 from __future__ import annotations
 
-import io
+import os
+import re
+import subprocess
+import sys
+
+import keras
 
 import kerascope
-from kerascope import _demo
 from kerascope.monitor import MonitorHistory
+
+# TensorFlow logs these before it reads TF_CPP_MIN_LOG_LEVEL (docs/show.md).
+DOCUMENTED_NOISE = ("WARNING: All log messages before absl::InitializeLog()", "oneDNN custom")
 
 
 def test_demo_writes_report_logs_store_and_history(tmp_path):
-    out = io.StringIO()
-    summary = _demo.run(out_dir=tmp_path, epochs=2, progress=False, out=out)
-    text = out.getvalue()
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["KERAS_BACKEND"] = keras.backend.backend()
+    result = subprocess.run(
+        [sys.executable, "-m", "kerascope", "demo", "--epochs", "2", "--out", str(tmp_path), "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    text = result.stdout
 
-    assert summary["accuracy"] > 0.3  # two epochs on real digits: far above chance (0.1)
+    assert result.returncode == 0, result.stderr
+    noise = [
+        line
+        for line in result.stderr.splitlines()
+        if line.strip() and not any(part in line for part in DOCUMENTED_NOISE)
+    ]
+    assert noise == []
+    accuracy = re.search(r"test accuracy after 2 epochs \(.*\): ([\d.]+)%", text)
+    assert accuracy is not None, text
+    assert float(accuracy[1]) > 30  # two epochs on real digits: far above chance (10%)
     store = kerascope.open(tmp_path / "activations.zarr")
     assert store.complete
     assert store.samples == 360  # the held-out 20% of 1,797 digits
-    assert list(store) == summary["keys"]
+    assert f"recorded {len(store)} layer outputs" in text
     assert "conv1" in store.statistics
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "kerascope report: digits_cnn" in page

@@ -27,7 +27,11 @@ def run_cli(
     env = {
         **os.environ,
         "KERAS_BACKEND": keras.backend.backend(),
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        # Absolute: the command runs in `cwd`, where `PYTHONPATH=src` would name nothing
+        # (and the installed kerascope, not this checkout's, would run).
+        "PYTHONPATH": os.pathsep.join(
+            [str(HERE), *(str(Path(p).resolve()) for p in _python_path() if p)]
+        ),
     }
     command = [_script()] if console_script else [sys.executable, "-m", "kerascope"]
     return subprocess.run(
@@ -39,6 +43,10 @@ def run_cli(
         timeout=300,
         check=False,
     )
+
+
+def _python_path() -> list[str]:
+    return os.environ.get("PYTHONPATH", "").split(os.pathsep)
 
 
 def _script() -> str:

@@ -19,6 +19,8 @@ from PIL import Image
 import kerascope
 from harness import TOLERANCE, graph_outputs, read_all
 from kerascope.cli import main
+from kerascope.diagnostics import Findings
+from kerascope.stats import Statistics
 
 ROW = re.compile(r"^\s+(\S+)\s+(\S+)\s+(\(.*?\))\s+(\S+)\s+([\d,]+)$")
 
@@ -100,7 +102,7 @@ def test_stats_saves_json_equal_to_numpy_on_the_layers(models, image_dir, tmp_pa
     result = run_cli("stats", models["cnn.keras"], image_dir, "--json", "stats.json", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
-    statistics = kerascope.Statistics.load(tmp_path / "stats.json")
+    statistics = Statistics.load(tmp_path / "stats.json")
     expected = graph_outputs(load(models["cnn.keras"]), read_images(image_dir))
     assert list(statistics) == list(expected)
     for key, values in expected.items():
@@ -117,7 +119,7 @@ def test_diagnose_exits_1_on_dead_relu_units(models, image_dir, tmp_path):
 
     assert result.returncode == 1, result.stderr
     assert re.search(r"error\s+hidden\s+dead\s+5 of 8 units never active", result.stdout)
-    findings = kerascope.Findings.from_json((tmp_path / "f.json").read_text())
+    findings = Findings.from_json((tmp_path / "f.json").read_text())
     assert [(f.key, f.kind, f.severity) for f in findings.errors] == [("hidden", "dead", "error")]
     assert findings.errors[0].evidence["units"] == [0, 1, 2, 3, 4]
 

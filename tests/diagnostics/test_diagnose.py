@@ -11,6 +11,7 @@ import pytest
 import kerascope
 from kerascope._demo import build_cnn, load_digits_images
 from kerascope.diagnostics import Findings, Thresholds
+from kerascope.stats import Statistics
 
 layers = keras.layers
 
@@ -164,7 +165,7 @@ def test_saved_statistics_diagnose_the_same_and_findings_round_trip(x, tmp_path)
     stats = kerascope.stats(model, x, progress=False)
     stats.save(tmp_path / "stats.json")
 
-    loaded = kerascope.Statistics.load(tmp_path / "stats.json")
+    loaded = Statistics.load(tmp_path / "stats.json")
     assert loaded["hidden"].activation == "relu"
     from_file = kerascope.diagnose(loaded)
     assert from_file == kerascope.diagnose(model, x, progress=False)

@@ -71,9 +71,10 @@ def test_writing_events_imports_no_tensorflow(rng, tmp_path):
     one_layer_statistics(rng).save(saved)
     logs = tmp_path / "logs"
     code = (
-        "import sys, kerascope\n"
+        "import sys\n"
         "from kerascope.monitor._tensorboard import EventWriter\n"
-        f"stats = kerascope.Statistics.load({str(saved)!r})\n"
+        "from kerascope.stats import Statistics\n"
+        f"stats = Statistics.load({str(saved)!r})\n"
         f"writer = EventWriter({str(logs)!r})\n"
         "writer.write(stats, 1)\n"
         "writer.close()\n"

@@ -9,6 +9,7 @@ import pytest
 from figure_checks import conv_model, fresh_keras
 
 import kerascope
+from kerascope.capture import Activations
 
 # The plots never touch pyplot; this only keeps any stray pyplot use off a GUI.
 matplotlib.use("Agg")
@@ -35,6 +36,6 @@ def model() -> keras.Model:
 
 
 @pytest.fixture(scope="module")
-def acts(model, images) -> kerascope.Activations:
+def acts(model, images) -> Activations:
     """Every layer's activations of `model` on `images` (read them, never write)."""
     return kerascope.capture(model, images)

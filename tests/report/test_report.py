@@ -131,3 +131,27 @@ def test_opens_in_headless_chromium(trained, digits, tmp_path):
         assert image["visible"], image
     assert errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_summary_counts_nested_layers_and_a_shared_layer_once(tmp_path, rng):
+    import keras
+
+    inner_in = keras.Input((4,), name="inner_in")
+    inner = keras.Model(inner_in, keras.layers.Dense(3, name="proj")(inner_in), name="encoder")
+    inputs = keras.Input((4,), name="x")
+    shared = keras.layers.Dense(4, name="shared")
+    model = keras.Model(inputs, inner(shared(shared(inputs))), name="outer")
+    x = rng.normal(size=(8, 4)).astype("float32")
+
+    text = kerascope.report(model, x, tmp_path / "r.html", progress=False).read_text("utf-8")
+
+    summary = text[text.index('id="summary"') : text.index('id="profile"')]
+    rows = {
+        key: cells
+        for key, cells in re.findall(r"<code>([^<]+)</code>(.*?)</tr>", summary, flags=re.S)
+    }
+    assert list(rows) == ["shared:0", "shared:1", "encoder/proj", "encoder"]
+    count = f"<td>{inner.get_layer('proj').count_params()}</td>"  # 15: the nested layer's own
+    assert count in rows["encoder/proj"]
+    assert f"<td>{shared.count_params()}</td>" in rows["shared:0"]
+    assert f"<td>{shared.count_params()}</td>" not in rows["shared:1"]  # counted once

@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
-import kerascope
 from kerascope import backends
-from kerascope.stats import RELATIVE_ACCURACY
+from kerascope.stats import RELATIVE_ACCURACY, LayerStats, Statistics
 
 MOMENTS = {"rtol": 1e-5, "atol": 1e-6}
 # Extremes are exact where the statistics and the oracle's activations come from
@@ -18,7 +17,7 @@ MOMENTS = {"rtol": 1e-5, "atol": 1e-6}
 EXTREMES = MOMENTS if backends.current().accelerated else {"rtol": 0, "atol": 0}
 
 
-def check_stats(stats: kerascope.LayerStats, values: Any, *, per_channel: bool = True) -> None:
+def check_stats(stats: LayerStats, values: Any, *, per_channel: bool = True) -> None:
     """Checks `stats` against numpy on `values`, the full activations `(samples, ...)`.
 
     Mean and std to 1e-5 relative; min, max, counts and fractions exactly;
@@ -47,7 +46,7 @@ def check_stats(stats: kerascope.LayerStats, values: Any, *, per_channel: bool =
         check_channels(stats, a)
 
 
-def check_channels(stats: kerascope.LayerStats, a: np.ndarray) -> None:
+def check_channels(stats: LayerStats, a: np.ndarray) -> None:
     """Per-channel (last axis) statistics and active counts against numpy."""
     channels = a.reshape(a.shape[0], -1, a.shape[-1]) if a.ndim > 1 else a.reshape(-1, 1, 1)
     masked = np.ma.masked_invalid(channels)
@@ -67,9 +66,7 @@ def check_channels(stats: kerascope.LayerStats, a: np.ndarray) -> None:
     np.testing.assert_array_equal(stats.active_fraction, stats.active_count / a.shape[0])
 
 
-def assert_same_stats(
-    a: kerascope.Statistics, b: kerascope.Statistics, *, rtol: float = 1e-6
-) -> None:
+def assert_same_stats(a: Statistics, b: Statistics, *, rtol: float = 1e-6) -> None:
     """Two `Statistics` agree: same keys; counts, extremes and sketches exactly;
     moments to `rtol` (the device sums each batch in float32, so other batch
     boundaries move them by ~1e-7)."""

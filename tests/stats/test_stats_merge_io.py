@@ -11,7 +11,7 @@ from stats_oracle import assert_same_stats, check_stats
 
 import kerascope
 from kerascope import backends
-from kerascope.stats import merge
+from kerascope.stats import Statistics, StatsAccumulator, merge
 
 layers = keras.layers
 
@@ -43,16 +43,16 @@ def test_json_round_trip_and_files(model, x, tmp_path):
     text = stats.to_json()
     assert "NaN" not in text
     assert "Infinity" not in text
-    assert_same_stats(kerascope.Statistics.from_json(text), stats, rtol=0)
+    assert_same_stats(Statistics.from_json(text), stats, rtol=0)
     stats.save(tmp_path / "stats.json")
-    assert_same_stats(kerascope.Statistics.load(tmp_path / "stats.json"), stats, rtol=0)
+    assert_same_stats(Statistics.load(tmp_path / "stats.json"), stats, rtol=0)
 
 
 def test_json_keeps_non_finite_values():
     inp = keras.Input((2,))
     model = keras.Model(inp, layers.Lambda(lambda t: t / 0.0, name="div")(inp))
     stats = kerascope.stats(model, np.array([[1.0, 0.0], [-1.0, 0.0]], "float32"), progress=False)
-    loaded = kerascope.Statistics.from_json(stats.to_json())["div"]
+    loaded = Statistics.from_json(stats.to_json())["div"]
     assert loaded.count == 0
     assert loaded.inf_fraction == 0.5
     assert loaded.nan_fraction == 0.5
@@ -63,7 +63,7 @@ def test_json_keeps_non_finite_values():
 def test_accumulator_with_a_probe(model, x):
     """The interface the store uses: a Probe reducing with `summarize`."""
     probe = kerascope.Probe(model, layers="hidden", reduce=lambda k, o: acc.summarize(k, o))
-    acc = kerascope.StatsAccumulator(probe.specs, bins=10)
+    acc = StatsAccumulator(probe.specs, bins=10)
     for batch, n in kerascope.data.as_batches(x, 32, probe.input_spec):
         for key, summary in probe.run_batch(batch, n).items():
             acc.update(key, summary)
@@ -77,8 +77,8 @@ def test_accumulator_with_a_probe(model, x):
 def test_buffered_host_accumulator_equals_per_batch(model, x):
     """`add` with a buffer summarises several batches at once: the same statistics."""
     probe = kerascope.Probe(model)
-    per_batch = kerascope.StatsAccumulator(probe.specs)
-    buffered = kerascope.StatsAccumulator(probe.specs, buffer_bytes=1000)
+    per_batch = StatsAccumulator(probe.specs)
+    buffered = StatsAccumulator(probe.specs, buffer_bytes=1000)
     for batch, n in kerascope.data.as_batches(x, 7, probe.input_spec):
         for key, value in probe.run_batch(batch, n).items():
             per_batch.add(key, value)
@@ -86,7 +86,7 @@ def test_buffered_host_accumulator_equals_per_batch(model, x):
     assert_same_stats(buffered.result(), per_batch.result())
     check_stats(buffered.result()["hidden"], kerascope.capture(model, x)["hidden"])
     with pytest.raises(kerascope.InputError, match="buffer_bytes=-1"):
-        kerascope.StatsAccumulator(probe.specs, buffer_bytes=-1)
+        StatsAccumulator(probe.specs, buffer_bytes=-1)
 
 
 def test_repr_is_a_table(model, x):
@@ -121,9 +121,9 @@ def test_bad_arguments_and_text_raise(model, x):
     with pytest.raises(kerascope.InputError, match="bins=0"):
         kerascope.stats(model, x, bins=0, progress=False)
     with pytest.raises(kerascope.StatsError, match="format"):
-        kerascope.Statistics.from_json('{"layers": []}')
+        Statistics.from_json('{"layers": []}')
     with pytest.raises(kerascope.StatsError, match="JSON"):
-        kerascope.Statistics.from_json("not json")
+        Statistics.from_json("not json")
 
 
 def test_progress_bar_on_and_off(model, x, capsys):

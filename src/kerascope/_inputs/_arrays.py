@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from kerascope._inputs._images import shape_str
 from kerascope.errors import InputError
 
-__all__ = ["ARRAY_SUFFIXES", "read_arrays", "shape_str"]
+__all__ = ["ARRAY_SUFFIXES", "read_arrays"]
 
 ARRAY_SUFFIXES = frozenset({".npy", ".npz"})
 
@@ -118,8 +119,3 @@ def _fit(array: np.ndarray, spec: Any, file: Path, name: str) -> np.ndarray:
 
 def _matches(shape: tuple[int, ...], expected: tuple[int | None, ...]) -> bool:
     return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
-
-
-def shape_str(shape: tuple[int | None, ...]) -> str:
-    """`(None, 8, 8, 1)`, as Keras prints shapes."""
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"

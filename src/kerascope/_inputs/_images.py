@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-import numpy as np
-
-from kerascope._inputs._arrays import shape_str
 from kerascope.errors import InputError
 
-__all__ = ["IMAGE_SUFFIXES", "PREPROCESS", "read_images"]
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and Keras are imported in the functions that read images: the command
+# line's `--help` imports this module for `PREPROCESS`, and must start at once.
+
+__all__ = ["IMAGE_SUFFIXES", "PREPROCESS", "read_images", "shape_str"]
 
 #: The ways pixel values 0..255 are scaled for the model.
 PREPROCESS = ("unit", "raw", "symmetric", "imagenet")
 #: File suffixes read as images (by pillow); other files in a directory are skipped.
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 # torchvision's ImageNet normalisation, RGB.
-_IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-_IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def read_images(files: list[Path], spec: Any, preprocess: str) -> np.ndarray:
@@ -39,6 +41,9 @@ def read_images(files: list[Path], spec: Any, preprocess: str) -> np.ndarray:
         InputError: for a model without one image input, or an unreadable file.
         ImportError: when pillow is not installed.
     """
+    import keras
+    import numpy as np
+
     specs = list(spec.values()) if isinstance(spec, dict) else keras.tree.flatten(spec)
     if len(specs) != 1:
         raise InputError(
@@ -69,6 +74,8 @@ def read_images(files: list[Path], spec: Any, preprocess: str) -> np.ndarray:
 
 def _read_image(file: Path, mode: str, height: int | None, width: int | None) -> np.ndarray:
     """One image as float32 0..255 pixels, in `mode`, resized to (height, width) if given."""
+    import numpy as np
+
     try:
         from PIL import Image, ImageOps
     except ImportError as error:
@@ -92,6 +99,8 @@ def _read_image(file: Path, mode: str, height: int | None, width: int | None) ->
 
 def _image_layout(shape: tuple[int | None, ...]) -> tuple[int | None, int | None, int | None, bool]:
     """(height, width, channels or None, channels_first) of an image input shape."""
+    import keras
+
     if len(shape) == 3:  # (batch, height, width): grey without a channel axis
         return shape[1], shape[2], None, False
     if len(shape) == 4:
@@ -110,13 +119,22 @@ def _image_layout(shape: tuple[int | None, ...]) -> tuple[int | None, int | None
 
 def _scale(pixels: np.ndarray, preprocess: str) -> np.ndarray:
     """Pixel values 0..255 (float32) scaled as `preprocess` says."""
+    import numpy as np
+
     scaled: np.ndarray
     if preprocess == "raw":
         scaled = pixels
     elif preprocess == "symmetric":
         scaled = pixels / np.float32(127.5) - np.float32(1.0)
     elif preprocess == "imagenet":
-        scaled = (pixels / np.float32(255.0) - _IMAGENET_MEAN) / _IMAGENET_STD
+        mean = np.array(_IMAGENET_MEAN, np.float32)
+        std = np.array(_IMAGENET_STD, np.float32)
+        scaled = (pixels / np.float32(255.0) - mean) / std
     else:
         scaled = pixels / np.float32(255.0)
     return scaled
+
+
+def shape_str(shape: tuple[int | None, ...]) -> str:
+    """`(None, 8, 8, 1)`, as Keras prints shapes."""
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"

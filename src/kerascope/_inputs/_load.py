@@ -11,7 +11,7 @@ import numpy as np
 
 from kerascope._inputs._arrays import ARRAY_SUFFIXES, read_arrays
 from kerascope._inputs._images import IMAGE_SUFFIXES, PREPROCESS, read_images
-from kerascope.capture._spec import input_spec
+from kerascope.capture import input_spec
 from kerascope.errors import InputError
 
 __all__ = ["load_inputs"]
@@ -63,7 +63,7 @@ def load_inputs(
     """
     if preprocess not in PREPROCESS:
         raise InputError(f"Expected preprocess in {list(PREPROCESS)}. Received: {preprocess!r}")
-    spec = input_spec(model, None)
+    spec = input_spec(model)
     if spec is None:
         raise InputError(
             f"Expected a model with a known input shape. Received: model {model.name!r}, "

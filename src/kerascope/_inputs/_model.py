@@ -12,8 +12,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import keras
-
 from kerascope.errors import InputError
 
 __all__ = ["load_model"]
@@ -46,6 +44,8 @@ def load_model(
 
     >>> model = load_model("model.h5", custom_objects=["my_layers:Scale"])  # doctest: +SKIP
     """
+    import keras
+
     file = Path(path)
     objects = _custom_objects(custom_objects)
     if not file.exists():
@@ -101,6 +101,8 @@ def _load_failure(file: Path, error: Exception) -> str:
 
 
 def _custom_objects(specs: Sequence[str]) -> dict[str, Any]:
+    import keras
+
     objects: dict[str, Any] = {}
     for spec in specs:
         module_name, _, name = spec.partition(":")

@@ -1,10 +1,11 @@
-"""Capture layer outputs: `capture`, `Probe`, `Activations`."""
+"""Capture layer outputs: `capture`, `Probe`, `Activations`, `layers`."""
 
 from kerascope.capture._activations import Activations, LayerInfo
 from kerascope.capture._api import capture
 from kerascope.capture._cache import cached_probe
 from kerascope.capture._gradcam import gradcam, gradcam_maps
 from kerascope.capture._gradients import gradients
+from kerascope.capture._layers import input_spec, layers
 from kerascope.capture._probe import Probe
 
 __all__ = [
@@ -16,4 +17,6 @@ __all__ = [
     "gradcam",
     "gradcam_maps",
     "gradients",
+    "input_spec",
+    "layers",
 ]

@@ -19,13 +19,21 @@ traceback); 3 for an unexpected failure, a bug worth reporting.
 
 This module is the one place in kerascope that writes to standard output:
 results go there, progress bars and errors to standard error.
+
+`kerascope --help` and `--version` import neither Keras nor a backend; each
+command imports Keras when it loads its model.
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
+# TensorFlow's C++ start-up logging (CPU feature notices, XLA and oneDNN
+# info lines) goes to standard error unless this is set before TensorFlow is
+# first imported. A value the user set is kept. Level 2 hides INFO and
+# WARNING lines, keeps errors. (TensorFlow's "oneDNN custom operations are
+# on" notice ignores it; see the README's "Start-up" notes.)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import sys
 import traceback

@@ -1,4 +1,9 @@
-"""The `kerascope` commands: each takes the parsed arguments, returns the exit status."""
+"""The `kerascope` commands: each takes the parsed arguments, returns the exit status.
+
+Keras (and so the backend) is imported inside the commands that load a model,
+never when this module is imported: `kerascope --help` and `--version` answer
+without it.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import keras
-import numpy as np
-
 import kerascope
-from kerascope._inputs import load_inputs, load_model
 from kerascope._text import table
-from kerascope.capture._discover import discover
-from kerascope.capture._intercept import layer_tree
-from kerascope.capture._spec import check_model, input_spec
 from kerascope.cli._output import human_bytes, shape_text, write_npz
 from kerascope.errors import InputError
-from kerascope.keys import output_leaves
-from kerascope.select import resolve
 
 __all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_FINDINGS", "EXIT_OK"]
 
@@ -35,34 +31,35 @@ EXIT_FAILED = 3
 
 def inspect_command(args: argparse.Namespace) -> int:
     """`kerascope inspect`: a table of layer keys, classes, output shapes, params."""
+    import keras
+
     model = _model(args)
-    check_model(model)
-    spec = input_spec(model, None)
-    calls, _ = discover(model, layer_tree(model), spec, training=False)
-    keys = set(resolve(_selection(args.layers), [(c.key, c.layer) for c in calls]))
+    layers = kerascope.layers(model)
+    probe = kerascope.Probe(model, _selection(args.layers))  # compiles nothing until called
     rows = [("key", "class", "output shape", "activation", "params")]
-    for call in calls:
-        if call.key in keys:
-            info = call.info
-            shape = shape_text(info.shape)
-            params = f"{call.layer.count_params():,}"
-            rows.append((call.key, info.class_name, shape, info.activation or "-", params))
+    for key, info in probe.specs.items():
+        shape = shape_text(info.shape)
+        params = f"{layers[key].count_params():,}"
+        rows.append((key, info.class_name, shape, info.activation or "-", params))
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
     inputs = ", ".join(
-        f"{t.name} {shape_text(tuple(t.shape))} {t.dtype}" for t in keras.tree.flatten(spec)
+        f"{t.name} {shape_text(tuple(t.shape))} {t.dtype}"
+        for t in keras.tree.flatten(probe.input_spec)
     )
     print(f"Model {model.name!r} ({type(model).__name__}), inputs: {inputs}")
     print(table(rows, left=4))
     print(
         f"Total params: {trainable + frozen:,} (trainable: {trainable:,}, "
-        f"non-trainable: {frozen:,}); {len(rows) - 1} of {len(calls)} layer keys shown"
+        f"non-trainable: {frozen:,}); {len(rows) - 1} of {len(layers)} layer keys shown"
     )
     return EXIT_OK
 
 
 def capture_command(args: argparse.Namespace) -> int:
     """`kerascope capture`: layer outputs to a `.npz` file or a Zarr store."""
+    from kerascope.keys import output_leaves
+
     dtype = _float_dtype(args.dtype)
     model, x = _model_and_inputs(args)
     out = Path(args.out)
@@ -172,10 +169,14 @@ def demo_command(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> Any:
+    from kerascope._inputs import load_model
+
     return load_model(args.model, custom_objects=args.custom_objects, unsafe=args.unsafe)
 
 
 def _model_and_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    from kerascope._inputs import load_inputs
+
     model = _model(args)
     return model, load_inputs(args.inputs, model, preprocess=args.preprocess, key=args.key)
 
@@ -200,6 +201,8 @@ def _emit(text: str, json_text: str, args: argparse.Namespace, what: str) -> Non
 
 
 def _float_dtype(name: str | None) -> str | None:
+    import numpy as np
+
     if name is None:
         return None
     try:
@@ -213,7 +216,7 @@ def _float_dtype(name: str | None) -> str | None:
     return str(dtype.name)
 
 
-def _cast(array: np.ndarray, dtype: str | None) -> np.ndarray:
+def _cast(array: Any, dtype: str | None) -> Any:
     if dtype is None or array.dtype.kind != "f":
         return array
     return array.astype(dtype)

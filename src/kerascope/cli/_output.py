@@ -7,8 +7,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from kerascope._text import human_bytes
 
 __all__ = ["human_bytes", "shape_text", "write_npz"]
@@ -16,6 +14,8 @@ __all__ = ["human_bytes", "shape_text", "write_npz"]
 
 def write_npz(path: Path, arrays: dict[str, Any]) -> None:
     """`np.savez` under any array names (a layer may be called `file`), atomically."""
+    import numpy as np
+
     partial = path.with_name(path.name + ".partial")
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:

@@ -44,7 +44,9 @@ def diagnose(
         model: A built Keras model, or `Statistics` (then `data` must be None).
         data: Inputs as for `kerascope.stats`.
         layers: Which layers (see `kerascope.capture`). Defaults to `None` (all).
-        thresholds: When rules report. Defaults to `None` (`Thresholds()`).
+        thresholds: When rules report: a
+            `kerascope.diagnostics.Thresholds`, e.g.
+            `Thresholds(dead_error=0.3)`. Defaults to `None` (`Thresholds()`).
         batch_size: At most this many samples per forward pass (see
             `kerascope.stats`). Defaults to `None` (chosen by `stats`).
         progress: Draw a progress bar on standard error. Defaults to `True`.

@@ -43,8 +43,8 @@ def histograms(
     count of NaN and Inf values when there are any (those are not in the bins).
 
     Args:
-        source: `kerascope.Activations`, any mapping of key -> array
-            `(samples, ...)`, or `kerascope.Statistics`. A layer with several
+        source: `kerascope.capture.Activations`, any mapping of key -> array
+            `(samples, ...)`, or `kerascope.stats.Statistics`. A layer with several
             outputs gives one panel per output, `"key[0]"`, `"key[1]"`, ...
         keys: A key or a list of keys, in the order to show. Defaults to
             `None` (all, in the order of `source`).

@@ -36,7 +36,7 @@ def evolution(history: Any, key: str, *, bins: int = 64, log: bool = False) -> F
     99th percentiles and the mean are drawn over it.
 
     Args:
-        history: A `kerascope.MonitorHistory`, or the `ActivationMonitor`
+        history: A `kerascope.monitor.MonitorHistory`, or the `ActivationMonitor`
             that recorded it.
         key: A monitored key.
         bins: Value bins, equal-width over the common range. Defaults to `64`.
@@ -64,7 +64,7 @@ def evolution(history: Any, key: str, *, bins: int = 64, log: bool = False) -> F
     snapshots = getattr(history, "history", history)
     if not isinstance(snapshots, MonitorHistory):
         raise InputError(
-            "Expected a kerascope.MonitorHistory or an ActivationMonitor. "
+            "Expected a kerascope.monitor.MonitorHistory or an ActivationMonitor. "
             f"Received: {type(history).__name__}"
         )
     if not snapshots:

@@ -53,7 +53,7 @@ def feature_maps(
     NaN and Inf are left blank and counted in the panel's label.
 
     Args:
-        activations: `kerascope.Activations` or any mapping of layer key ->
+        activations: `kerascope.capture.Activations` or any mapping of layer key ->
             array `(samples, ...)`.
         key: The layer key (or an output of a multi-output layer, `"key[0]"`).
         sample: Which sample. Defaults to `0`.

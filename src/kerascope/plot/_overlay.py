@@ -49,7 +49,7 @@ def overlay(
             float; floats outside `[0, 1]` are stretched to it for display),
             or a batch `(samples, h, w[, c])` holding one image per activation
             sample, from which `sample` is taken.
-        activations: `kerascope.Activations` or any mapping of layer key ->
+        activations: `kerascope.capture.Activations` or any mapping of layer key ->
             array `(samples, height, width, channels)`; or heat maps
             `(samples, height, width)`.
         key: The layer key; `None` for heat maps. Defaults to `None`.

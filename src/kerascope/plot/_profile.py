@@ -42,7 +42,7 @@ def layer_profile(
     marked "n/a" (up to 60 layers), and the axis says which layers it covers.
 
     Args:
-        stats: `kerascope.Statistics` (or any mapping of key -> `LayerStats`),
+        stats: `kerascope.stats.Statistics` (or any mapping of key -> `LayerStats`),
             e.g. from `kerascope.stats(model, x)`.
         thresholds: The saturation margin. Defaults to `None` (`Thresholds()`).
 

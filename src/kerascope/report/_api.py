@@ -13,6 +13,7 @@ import numpy as np
 
 from kerascope._progress import ProgressBar
 from kerascope.capture import capture
+from kerascope.capture import layers as layers_of
 from kerascope.diagnostics import run_rules
 from kerascope.errors import InputError
 from kerascope.keys import output_leaves
@@ -236,13 +237,13 @@ def _summary_rows(specs: Any, statistics: Statistics, model: Any) -> list[dict[s
 
 
 def _params_by_key(specs: Any, model: Any) -> dict[str, str]:
-    """Parameter counts of top-level layers called once (a shared layer's are not repeated)."""
+    """Parameter counts by key; a layer called more than once counts at its first call."""
     counts: dict[str, str] = {}
-    by_name = {layer.name: layer for layer in getattr(model, "layers", [])}
-    for key, info in specs.items():
-        layer = by_name.get(info.name) if "/" not in key else None
-        if layer is not None and info.call_index in (None, 0):
+    seen: set[int] = set()
+    for key, layer in layers_of(model).items():
+        if key in specs and id(layer) not in seen:
             counts[key] = f"{layer.count_params():,}"
+        seen.add(id(layer))
     return counts
 
 

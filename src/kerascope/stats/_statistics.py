@@ -43,7 +43,7 @@ class Statistics(Mapping[str, LayerStats]):
     >>> s["conv1"].mean, s["conv1"].p99                    # doctest: +SKIP
     (0.21, 1.43)
     >>> whole = part_a | part_b                            # doctest: +SKIP
-    >>> kerascope.Statistics.from_json(whole.to_json())    # doctest: +SKIP
+    >>> Statistics.from_json(whole.to_json())    # doctest: +SKIP
     """
 
     __slots__ = (
