@@ -164,7 +164,7 @@ def heatmap(
         )
     from kerascope.capture import gradcam_maps
 
-    return gradcam_maps(maps[sample : sample + 1], grads[sample : sample + 1])[0]
+    return np.asarray(gradcam_maps(maps[sample : sample + 1], grads[sample : sample + 1])[0])
 
 
 def _check_spatial(array: np.ndarray, key: str, what: str) -> None:
