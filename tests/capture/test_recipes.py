@@ -75,17 +75,29 @@ def test_sequences_of_unknown_length_are_discovered_on_the_first_batch(rng):
     )
 
 
-def test_capture_and_stats_over_batches_of_several_lengths(rng):
+@pytest.mark.parametrize("first", ["stats", "record", "diagnose", "capture"])
+def test_every_streaming_verb_runs_on_sequences_of_several_lengths(first, rng, tmp_path):
+    # Each verb first, on a fresh model: none may rely on a capture discovering it.
     model = token_model()
     batches = [rng.integers(0, 50, size=(4, n)).astype("int32") for n in (6, 9)]
-    acts = [kerascope.capture(model, b, layers="pool") for b in batches]
     predicted = [model.predict(b, verbose=0) for b in batches]
-    for got, want in zip(acts, predicted):
-        np.testing.assert_allclose(got["pool"], want, rtol=1e-5, atol=1e-6)
-    s = kerascope.stats(model, iter(batches), layers="pool", progress=False)
     both = np.concatenate(predicted)
-    assert s["pool"].count == both.size
-    np.testing.assert_allclose(s["pool"].mean, both.mean(), rtol=1e-5)
+    if first == "stats":
+        s = kerascope.stats(model, iter(batches), layers="pool", progress=False)
+        assert s["pool"].count == both.size
+        np.testing.assert_allclose(s["pool"].mean, both.mean(), rtol=1e-5)
+    elif first == "record":
+        # Activations of one length per store: the sequence axis is part of the array.
+        store = kerascope.record(model, batches[:1], tmp_path / "acts.zarr", progress=False)
+        np.testing.assert_allclose(np.asarray(store["pool"][:]), predicted[0], rtol=1e-5)
+        with pytest.raises(kerascope.StoreError, match=r"shape"):
+            kerascope.record(model, iter(batches), tmp_path / "two.zarr", progress=False)
+    elif first == "diagnose":
+        assert not kerascope.diagnose(model, iter(batches), progress=False).errors
+    else:
+        for batch, want in zip(batches, predicted):
+            got = kerascope.capture(model, batch, layers="pool")["pool"]
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_time_distributed_model_on_unknown_time_and_feature_axes(rng):
@@ -160,6 +172,10 @@ def test_outputs_without_a_batch_axis_come_back_whole(rng):
         assert acts["embedding/token_emb"].shape == (5, 12, 8)
         np.testing.assert_allclose(acts["head"], model.predict(x, verbose=0), rtol=1e-5)
     assert kerascope.Probe(model).batched("embedding/pos_emb") == [False]
+    # Statistics and stores hold per-sample data: the constant is left out of them.
+    s = kerascope.stats(model, x, progress=False)
+    assert "embedding/pos_emb" not in s
+    np.testing.assert_allclose(s["head"].mean, acts["head"].mean(), rtol=1e-5)
 
 
 def test_a_model_changed_after_a_capture_is_captured_as_it_is_now(rng):

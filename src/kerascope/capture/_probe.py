@@ -88,7 +88,8 @@ class Probe:
         self._selection = layers
         self._backend = backends.current()
         self._input_spec = input_spec_of(model, input_spec)
-        self._input_names = input_names(model, self._input_spec) if inputs else []
+        self._model_inputs = input_names(model, self._input_spec)
+        self._input_names = self._model_inputs if inputs else []
         self._tree = layer_tree(model)
         self._variables = list(model.variables)
         self._seed_variables = (
@@ -118,6 +119,12 @@ class Probe:
         """`LayerInfo` per key; the batch dimension of each shape is None."""
         self._require_discovery()
         return dict(self._info)
+
+    @property
+    def input_names(self) -> list[str]:
+        """The model's inputs' names, in `keras.tree.flatten` order of the inputs:
+        an input layer's name or a dict input's key (`[]` when unknown)."""
+        return list(self._model_inputs)
 
     @property
     def layer_tree(self) -> list[Any]:
@@ -180,8 +187,7 @@ class Probe:
         selectors = (
             self._selection if isinstance(self._selection, (list, tuple)) else [self._selection]
         )
-        model = self._model_ref()
-        names = set(input_names(model, self._input_spec)) if model is not None else set()
+        names = set(self._model_inputs)
         named = [s for s in selectors if isinstance(s, str) and s in names]
         if not named:
             return error

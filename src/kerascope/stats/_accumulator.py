@@ -154,6 +154,10 @@ class StatsAccumulator:
             self.update(key, summarize_arrays(output, per_channel=self._per_channel))
             return
         parts, size = self._pending.get(key, ([], 0))
+        if parts and _trailing_shapes(parts[0]) != _trailing_shapes(output):
+            # Another sequence length or image size: summarised apart, not joined.
+            self.update(key, summarize_arrays(concatenate(parts), per_channel=self._per_channel))
+            parts, size = [], 0
         parts.append(output)
         size += _nbytes(output)
         if size < self._buffer_bytes:
@@ -234,3 +238,12 @@ def _split(summary: Any) -> list[Mapping[str, Any]]:
     if isinstance(summary, (list, tuple)):
         return [part for value in summary for part in _split(value)]
     raise StatsError(f"Expected a summary from `summarize`. Received: {type(summary).__name__}")
+
+
+def _trailing_shapes(output: Any) -> Any:
+    """The shapes of an output's arrays past the batch axis, in its structure."""
+    if isinstance(output, (tuple, list)):
+        return tuple(_trailing_shapes(item) for item in output)
+    if isinstance(output, dict):
+        return {name: _trailing_shapes(item) for name, item in output.items()}
+    return None if output is None else tuple(output.shape[1:])

@@ -31,6 +31,8 @@ def pass_samples(probe: Probe) -> int:
     if probe.input_spec is None:
         return BATCH
     leaves = [(t.shape, t.dtype) for t in keras.tree.flatten(probe.input_spec)]
+    if not probe.discovered or any(None in shape[1:] for shape, _ in leaves):
+        return BATCH
     leaves += [
         (shape, dtype)
         for info in probe.specs.values()

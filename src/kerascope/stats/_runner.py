@@ -10,6 +10,7 @@ the model's inputs for NaN and Inf.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -92,12 +93,40 @@ class StatisticsRunner:
             )
         else:
             self.probe = cached_probe(model, layers, training=training)
-        self._input_names = _input_names(self.probe.input_spec)
+        self._input_names = self.probe.input_names or None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The layer keys summarised, in execution order: the probe's, less
+        outputs without a batch axis (computed from constants, the same for
+        every sample: `kerascope.capture` returns them once).
+
+        Known once the probe is discovered (see `ready`).
+        """
+        probe = self.probe
+        return tuple(key for key in probe.keys if any(probe.batched(key)))
 
     @property
     def specs(self) -> Mapping[str, LayerInfo]:
-        """`LayerInfo` per layer key, in execution order (the probe's)."""
-        return self.probe.specs
+        """`LayerInfo` per key of `keys`, in execution order."""
+        specs = self.probe.specs
+        return {key: specs[key] for key in self.keys}
+
+    def ready(self, batches: data_module.Batches) -> data_module.Batches:
+        """`batches`, once the probe knows its layers.
+
+        A model whose inputs have unknown dimensions (sequences of any length)
+        is discovered on its first batch: this reads that batch ahead, and
+        hands it back first. Other models' batches are returned as they are.
+        """
+        if self.probe.discovered:
+            return batches
+        iterator = iter(batches)
+        first = next(iterator, None)
+        if first is None:
+            return batches
+        self.probe.discover(first[0])
+        return data_module.Batches(itertools.chain([first], iterator), batches.total)
 
     def batches(self, data: Any, batch_size: int | None = None) -> data_module.Batches:
         """`data` cut into the passes this runner makes.
@@ -114,9 +143,10 @@ class StatisticsRunner:
         """
         probe = self.probe
         if self.on_device:
-            return data_module.as_batches(data, batch_size or BATCH, probe.input_spec)
+            return self.ready(data_module.as_batches(data, batch_size or BATCH, probe.input_spec))
         size = batch_size or pass_samples(probe)
-        return data_module.coalesce(data_module.as_batches(data, size, probe.input_spec), size)
+        batches = data_module.as_batches(data, size, probe.input_spec)
+        return self.ready(data_module.coalesce(batches, size))
 
     def accumulator(self, *, buffer_bytes: int | None = None) -> StatsAccumulator:
         """A fresh `StatsAccumulator` of this runner's keys.
@@ -127,7 +157,7 @@ class StatisticsRunner:
                 only, as a resumable recording needs.
         """
         return StatsAccumulator(
-            self.probe.specs,
+            self.specs,
             per_channel=self.per_channel,
             bins=self.bins,
             buffer_bytes=_BUFFER_BYTES if buffer_bytes is None else buffer_bytes,
@@ -165,7 +195,12 @@ class StatisticsRunner:
         fold = None
         if accumulator is not None:
             fold = accumulator.update if self.on_device else accumulator.add
+        keys: tuple[str, ...] | None = None
         for outputs, n, inputs in results:
+            if keys is None:
+                keys = self.keys
+            if len(keys) != len(outputs):
+                outputs = {key: outputs[key] for key in keys}
             if accumulator is not None and fold is not None:
                 accumulator.add_inputs(inputs)
                 for key, value in outputs.items():
@@ -206,24 +241,6 @@ def _step(
     if names is None or len(names) != len(leaves):
         names = [name for name, _ in output_leaves("input", leaves if len(leaves) > 1 else 0)]
     return probe.run_batch(batch, n), n, check_inputs(zip(names, leaves), n)
-
-
-def _input_names(spec: Any) -> list[str] | None:
-    """The names of the model's inputs, in `keras.tree.flatten` order, or None.
-
-    A dict's keys; else the `keras.Input` names; `"input"`, `"input[0]"`, ...
-    where Keras made the names up (`keras_tensor_3`).
-    """
-    if spec is None:
-        return None
-    if isinstance(spec, Mapping):
-        return sorted(spec)  # keras.tree.flatten orders a dict by key
-    leaves = keras.tree.flatten(spec)
-    names = [getattr(leaf, "name", None) or "" for leaf in leaves]
-    if any(not name or name.startswith("keras_tensor") for name in names):
-        structure = leaves if len(leaves) > 1 else 0
-        return [name for name, _ in output_leaves("input", structure)]
-    return names
 
 
 def _summarize(key: str, output: Any, *, per_channel: bool) -> Any:

@@ -118,14 +118,14 @@ def record(
     # that a resumed recording's equal an uninterrupted one's bit for bit.
     runner = StatisticsRunner(model, layers, on_device=False)
     probe = runner.probe
-    batches = data_lib.as_batches(data, batch_size, probe.input_spec)
+    batches = runner.ready(data_lib.as_batches(data, batch_size, probe.input_spec))
 
     writer: StoreWriter | None = None
     accumulator = runner.accumulator(buffer_bytes=0) if stats else None
     if resume and state == "store":
         _refuse_damage(path)
         writer = StoreWriter.reopen(path, cast)
-        check_resumable(writer.meta, path, probe.keys, batch_size, dtype, stats)
+        check_resumable(writer.meta, path, runner.keys, batch_size, dtype, stats)
         commit = _layout.read_commit(path) or {}
         if commit.get("complete"):
             return _finished(path, writer.samples, batches.total)
@@ -144,7 +144,7 @@ def record(
         # The next forward pass runs while this batch is written.
         for outputs, n in runner.stream(_skip(batches, done, batches.total, path), accumulator):
             if writer is None:
-                meta = metadata(model, probe, outputs, batch_size, dtype, stats, cast)
+                meta = metadata(model, runner.specs, outputs, batch_size, dtype, stats, cast)
                 if state in ("store", "partial"):
                     remove(path)
                 writer = StoreWriter.create(path, meta, batches.total or 0, batch_size, cast)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
-from kerascope.capture import Probe
+from kerascope.capture import LayerInfo
 from kerascope.errors import InputError, StoreError
 from kerascope.store import _layout
 
@@ -19,7 +19,7 @@ __all__ = ["caster", "check_resumable", "metadata"]
 
 def metadata(
     model: Any,
-    probe: Probe,
+    specs: Mapping[str, LayerInfo],
     outputs: dict[str, Any],
     batch_size: int,
     dtype: str | None,
@@ -28,7 +28,6 @@ def metadata(
 ) -> dict[str, Any]:
     from kerascope import __version__
 
-    specs = probe.specs
     return {
         "format": _layout.FORMAT,
         "model": model.name,
@@ -49,7 +48,7 @@ def metadata(
                 "is_output": specs[key].is_output,
                 "output": _layout.describe_output(outputs[key], key, cast),
             }
-            for key in probe.keys
+            for key in specs
         ],
     }
 
