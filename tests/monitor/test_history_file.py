@@ -114,3 +114,20 @@ def test_loading_a_history_imports_neither_keras_nor_a_backend(rng, tmp_path):
     values, imported = loaded.stdout.strip().splitlines()
     assert json.loads(values) == expected
     assert imported == "[]"
+
+
+def test_snapshots_are_written_in_order_and_a_failed_write_raises(rng, tmp_path):
+    from kerascope.monitor._output import SnapshotOutput
+
+    monitor = kerascope.ActivationMonitor(rng.random((10, 6), dtype=np.float32))
+    fit_with(monitor, rng)
+    output = SnapshotOutput(None, tmp_path / "copy.jsonl")
+    for snapshot in [*monitor.history, *monitor.history]:
+        output.submit(snapshot)
+    output.close()
+    assert [s.step for s in MonitorHistory.load(tmp_path / "copy.jsonl")] == [3, 6, 3, 6]
+
+    broken = SnapshotOutput(None, tmp_path)  # a directory: the thread's open fails
+    broken.submit(monitor.history[0])
+    with pytest.raises(OSError, match=os.path.basename(tmp_path)):
+        broken.close()

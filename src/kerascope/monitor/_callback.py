@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 import warnings
@@ -18,6 +17,7 @@ from kerascope.diagnostics import KINDS, Finding, Thresholds, run_rules
 from kerascope.diagnostics._api import output_keys
 from kerascope.errors import InputError
 from kerascope.monitor._history import MonitorHistory, Snapshot
+from kerascope.monitor._output import SnapshotOutput
 from kerascope.select import LayerSelection
 from kerascope.stats._api import run_statistics, statistics_probe
 
@@ -57,10 +57,11 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             Defaults to `1`; `None` for batch intervals only.
         log_dir: A TensorBoard log directory. Defaults to `None` (no logs).
         histograms: Write activation histograms to TensorBoard. Defaults to `True`.
-        history_file: A file to write each snapshot to, as one JSON line, as
-            it is taken (a crash loses nothing already written). A new monitor
-            starts the file afresh; a monitor reused for another `fit` appends.
-            Defaults to `None` (memory only).
+        history_file: A file to write each snapshot to, as one JSON line,
+            appended by a background thread as training goes on, all of them
+            by the end of `fit` (a crash loses at most the snapshot being
+            written). A new monitor starts the file afresh; a monitor reused
+            for another `fit` appends. Defaults to `None` (memory only).
         stop_on: Kinds of finding that stop training: any of `"nan"`,
             `"dead"`, `"saturated"`, `"vanishing"`, `"exploding"`,
             `"constant"`. Defaults to `()`.
@@ -182,6 +183,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             "batches": batches,
             "writer": writer,
             "compiling": _compile_ahead(probe, batches),
+            "output": SnapshotOutput(writer, self._history_file),
         }
         if self._history_file is not None and not self.history:
             open(self._history_file, "w", encoding="utf-8").close()  # a new history starts
@@ -212,8 +214,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._run is not None:
             _join(self._run["compiling"])
-            if self._run["writer"] is not None:
-                self._run["writer"].close()
+            self._run["output"].close()  # every event and line written, the event file closed
         self._run = None
 
     # -- snapshots -----------------------------------------------------------------
@@ -250,11 +251,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         )
         snapshot = Snapshot(self._epoch, self._step, statistics, findings)
         self.history.append(snapshot)
-        if run["writer"] is not None:
-            run["writer"].write(statistics, self._step)
-        if self._history_file is not None:
-            with open(self._history_file, "a", encoding="utf-8") as file:
-                file.write(json.dumps(snapshot.to_dict()) + "\n")
+        run["output"].submit(snapshot)  # TensorBoard and the history file, off the step
         stopping = [f for f in findings if f.kind in self._stop_on]
         if stopping and self.stopped_by is None:
             self.stopped_by = stopping[0]
