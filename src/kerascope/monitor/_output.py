@@ -53,6 +53,10 @@ class SnapshotOutput:
         self._check(wait=False)
         self._futures.append(self._executor.submit(self._write, snapshot))
 
+    def wait(self) -> None:
+        """Blocks until every queued snapshot is written."""
+        self._check(wait=True)
+
     def close(self) -> None:
         """Waits for every queued snapshot, then closes the TensorBoard file (again: nothing)."""
         try:
