@@ -218,7 +218,19 @@ def main() -> None:
     parser.add_argument("--epoch-seconds", type=float, default=0.5)
     parser.add_argument("--fit-rounds", type=int, default=7)
     parser.add_argument("--only", choices=("snapshot", "fit"), default=None)
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads (on a shared, busy machine torch's spinning threads "
+        "slow it by 10-20x; 1 keeps its figures meaningful)",
+    )
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs at the start")
+    if args.torch_threads and keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     images, labels = load_digits_images()
     if args.only != "fit":
         bench_snapshot(args, images, labels)
