@@ -40,6 +40,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     - stops training (`model.stop_training`) when a finding of a kind in
       `stop_on` appears, and keeps it in `stopped_by`.
 
+    Statistics and findings are computed during the snapshot; the TensorBoard
+    event and the history-file line are written by a background thread while
+    training goes on, all of them by the end of `fit`.
+
     Works in `model.fit` on TensorFlow, JAX and torch. On JAX, `fit` keeps the
     model's state outside the model; the monitor reads it through Keras' own
     state sync, as every callback that touches the model does.
