@@ -124,8 +124,14 @@ def test_snapshots_are_written_in_order_and_a_failed_write_raises(rng, tmp_path)
     output = SnapshotOutput(None, tmp_path / "copy.jsonl")
     for snapshot in [*monitor.history, *monitor.history]:
         output.submit(snapshot)
-    output.close()
+    output.wait()  # all written; more may follow
     assert [s.step for s in MonitorHistory.load(tmp_path / "copy.jsonl")] == [3, 6, 3, 6]
+    output.submit(monitor.history[0])
+    output.close()
+    output.close()  # again: nothing
+    with pytest.raises(ValueError, match="closed"):
+        output.submit(monitor.history[0])
+    assert [s.step for s in MonitorHistory.load(tmp_path / "copy.jsonl")] == [3, 6, 3, 6, 3]
 
     broken = SnapshotOutput(None, tmp_path)  # a directory: the thread's open fails
     broken.submit(monitor.history[0])

@@ -216,10 +216,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             self.snapshot()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._run is not None:
-            _join(self._run["compiling"])
-            self._run["output"].close()  # every event and line written, the event file closed
-        self._run = None
+        run, self._run = self._run, None
+        if run is not None:
+            _join(run["compiling"])
+            run["output"].close()  # every event and line written (or a failed write raised)
 
     # -- snapshots -----------------------------------------------------------------
 

@@ -45,9 +45,16 @@ class SnapshotOutput:
         if writer is not None or history_file is not None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="kerascope-monitor-output")
         self._futures: list[Future[None]] = []
+        self._closed = False
 
     def submit(self, snapshot: Snapshot) -> None:
-        """Queues `snapshot` for writing (nothing to do without a writer or file)."""
+        """Queues `snapshot` for writing (nothing to do without a writer or file).
+
+        Raises:
+            ValueError: after `close`.
+        """
+        if self._closed:
+            raise ValueError("Expected an open SnapshotOutput. Received: one closed")
         if self._executor is None:
             return
         self._check(wait=False)
@@ -59,6 +66,7 @@ class SnapshotOutput:
 
     def close(self) -> None:
         """Waits for every queued snapshot, then closes the TensorBoard file (again: nothing)."""
+        self._closed = True
         try:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
