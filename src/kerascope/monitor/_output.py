@@ -3,10 +3,10 @@
 A snapshot's statistics and findings are needed at once (findings can stop
 training); its TensorBoard event and its JSON line are not. Building them is
 pure Python (protocol buffers, one histogram per layer, JSON encoding of every
-per-channel value): about 0.5 ms of TensorBoard and 1.7 ms of JSON a snapshot
-of the demo CNN, as long as the rest of a snapshot together. They are written
-here, in order, by one background thread, while training goes on; `close`
-waits for all of them.
+per-channel value): for the demo CNN about 0.5 ms of TensorBoard and 1.7 ms
+of JSON a snapshot (`benchmarks/monitor.py`), as long again as its statistics
+and findings. They are written here, in order, by one background thread, while
+training goes on; `close` waits for all of them.
 """
 
 from __future__ import annotations
