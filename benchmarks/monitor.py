@@ -1,47 +1,45 @@
-"""Benchmark: the cost of `kerascope.ActivationMonitor` on `model.fit`.
+"""Benchmark: the cost of `kerascope.ActivationMonitor`, against the targets of issue 12.
 
-The demo CNN (`kerascope._demo.build_cnn()`) is trained on scikit-learn's
-bundled digits (1,437 training images, batch 32: 45 steps an epoch) for
-`--epochs` epochs, on the backend chosen by `KERAS_BACKEND`:
+Two measurements on the demo CNN (`kerascope._demo.build_cnn()`) and
+scikit-learn's bundled digits, on the backend chosen by `KERAS_BACKEND`:
 
-- `fit`: no callback, the baseline;
-- `monitor / epoch`: `ActivationMonitor(probe, log_dir=...)`, every layer,
-  statistics, findings, TensorBoard scalars and histograms once per epoch;
-- `monitor / 10 batches`: the same, every 10 training batches.
-
-The probe batch is `--probe` held-out digits. Each run builds and compiles a
-fresh model with the same seed and times `model.fit` alone (so the baseline
-and the monitor both pay the training step's compilation; the monitor also
-pays its probe's, once per run). Runs are interleaved over `--rounds` rounds in
-a rotating order. The overheads are medians:
-
-- `in hooks`: the time spent inside the monitor's own hooks (set-up,
-  snapshots, TensorBoard) over the time of the rest of that same `fit`: what
-  the monitor adds, measured within one run. The probe compiles on a
-  background thread while the trainer compiles its own step, so only the
-  time a snapshot waits for it counts here; what it takes from training
-  shows in the next figure;
-- `vs fit`: the end-to-end cost: the fit's time over the baseline `fit` of
-  the same round, minus one. Each round runs every candidate once, back to
-  back, so the ratio within a round cancels the machine's slow drift; the
-  median over rounds is given with its interquartile range. It includes
-  indirect costs (caches, threads, memory) that `in hooks` cannot see;
-- `later epoch vs fit's`: the steady cost. A fit's first epoch compiles the
-  training step (on JAX, most of a short fit's time); every later epoch is
-  training plus, here, its snapshots. The median later epoch of each run,
-  over the baseline's of the same round, minus one.
+1. **A steady snapshot against the forward pass of the probe batch.** One
+   process, a trained model and a monitor with `on_train_begin` done (probe
+   compiled, TensorBoard writer open). Each round makes `--calls` calls of
+   each part below, one call of each in turn in a rotating order: the
+   forward pass of the probe batch, two ways (a compiled `kerascope.Probe` of
+   the model's last layer: the whole pass, one small output to numpy; and
+   `model.predict_on_batch`), the monitor's probe pass (every layer's output
+   to numpy), and a snapshot (every layer: statistics, findings, TensorBoard
+   scalars and histograms; its background writes are waited for, untimed).
+   Per round, each part's median over the faster forward pass's median; the
+   median of the rounds and their quartiles. Target: <= 2x (the floor is 1x:
+   a snapshot runs the probe). Each part of a snapshot is timed the same way.
+2. **`fit` with one snapshot per epoch, for epochs of >= `--epoch-seconds`.**
+   The digits are repeated until a baseline epoch lasts that long (the same
+   model, more data per epoch). Each round builds and compiles a fresh model
+   with the same seed for each candidate, back to back in a rotating order,
+   and times `model.fit`: the fit's time over the baseline fit of the same
+   round, minus one (median and quartiles over rounds), and the same for the
+   median later epoch (the first compiles the training step). Target: <= 5%.
 
     KERAS_BACKEND=jax .venv/bin/python benchmarks/monitor.py
+
+Timings are only comparable within one run: ratios are paired by round.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import numpy as np
@@ -50,27 +48,98 @@ import kerascope
 from kerascope._demo import build_cnn, load_digits_images
 
 
-class TimedMonitor(kerascope.ActivationMonitor):
-    """The monitor, with the time spent in each of its hooks added up."""
-
-    seconds = 0.0
-
-    def _timed(self, hook: Callable[..., Any], *args: Any) -> None:
+def median_seconds(function: Callable[[], Any], calls: int) -> float:
+    times = []
+    for _ in range(calls):
         start = time.perf_counter()
-        hook(*args)
-        self.seconds += time.perf_counter() - start
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
-    def on_train_begin(self, logs: Any = None) -> None:
-        self._timed(super().on_train_begin, logs)
 
-    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        self._timed(super().on_epoch_end, epoch, logs)
+def summary(ratios: list[float], percent: bool = False) -> str:
+    low, middle, high = statistics.quantiles(ratios, n=4)
+    middle = statistics.median(ratios)
+    if percent:
+        return f"{middle - 1:+.1%} ({low - 1:+.1%} .. {high - 1:+.1%})"
+    return f"{middle:.2f}x ({low:.2f} .. {high:.2f})"
 
-    def _on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
-        self._timed(super()._on_train_batch_begin, batch, logs)
 
-    def on_train_end(self, logs: Any = None) -> None:
-        self._timed(super().on_train_end, logs)
+# -- 1. a snapshot against the forward pass ----------------------------------------
+
+
+def snapshot_parts(
+    monitor: Any, model: Any, probe_x: np.ndarray, logs: str
+) -> dict[str, Callable[[], Any]]:
+    """What a snapshot does, each callable alone (for the breakdown)."""
+    from kerascope.diagnostics import run_rules
+    from kerascope.monitor._tensorboard import EventWriter
+
+    run = monitor._run
+    snapshot = monitor.snapshot()
+    # The forward pass alone: the same compiled-probe machinery, returning the
+    # model's last layer only (the whole forward pass, one small output).
+    forward = kerascope.Probe(model, layers=list(run["probe"].keys)[-1])
+    writer = EventWriter(os.path.join(logs, "parts"))  # not the monitor's: its thread writes there
+    return {
+        "forward pass (the probe batch, last layer only)": lambda: [
+            forward.run_batch(b, n) for b, n in run["batches"]
+        ],
+        "`model.predict_on_batch` (for reference)": lambda: model.predict_on_batch(probe_x),
+        "probe pass, every layer to numpy": lambda: [
+            run["probe"].run_batch(b, n) for b, n in run["batches"]
+        ],
+        "snapshot": monitor.snapshot,  # its background writes are waited for, untimed
+        "  findings (in the snapshot)": lambda: run_rules(snapshot.statistics),
+        "  TensorBoard event (background thread)": lambda: writer.write(snapshot.statistics, 0),
+        "  history file line (background thread)": lambda: json.dumps(snapshot.to_dict()),
+    }
+
+
+def bench_snapshot(args: argparse.Namespace, images: np.ndarray, labels: np.ndarray) -> None:
+    keras.utils.set_random_seed(0)
+    model = build_cnn()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(images[:512], labels[:512], epochs=1, batch_size=32, verbose=0)
+    probe_x = images[-args.probe :]
+    with tempfile.TemporaryDirectory() as logs:
+        monitor = kerascope.ActivationMonitor(probe_x, log_dir=logs)
+        monitor.set_model(model)
+        monitor.on_train_begin()
+        parts = snapshot_parts(monitor, model, probe_x, logs)
+        for function in parts.values():  # warm-up: compilation, caches
+            median_seconds(function, 5)
+        times: dict[str, list[float]] = {name: [] for name in parts}
+        names = list(parts)
+        for r in range(args.rounds):
+            calls: dict[str, list[float]] = {name: [] for name in names}
+            for c in range(args.calls):  # one call of each part in turn: pairs close in time
+                for i in range(len(names)):
+                    name = names[(i + r + c) % len(names)]
+                    start = time.perf_counter()
+                    parts[name]()
+                    calls[name].append(time.perf_counter() - start)
+                    if name == "snapshot":  # its TensorBoard event must not slow the next part
+                        monitor._run["output"].wait()
+            for name in names:
+                times[name].append(statistics.median(calls[name]))
+            monitor.history._snapshots.clear()  # keep memory flat
+        monitor.on_train_end()
+    # The forward pass: the faster of the two ways of running it, per round.
+    forward = [min(pair) for pair in zip(times[names[0]], times[names[1]])]
+    print(
+        f"\n{keras.backend.backend()}: a steady snapshot of the demo CNN, probe of "
+        f"{len(probe_x)} digits, every layer; {args.rounds} rounds of "
+        f"{args.calls} calls each, interleaved\n"
+    )
+    print("| part | median ms | vs the faster forward pass: median (quartiles) |")
+    print("|---|---:|---:|")
+    for name in names:
+        ratios = [t / f for t, f in zip(times[name], forward)]
+        print(f"| {name} | {statistics.median(times[name]) * 1e3:.2f} | {summary(ratios)} |")
+
+
+# -- 2. fit with one snapshot per epoch ----------------------------------------------
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -86,75 +155,87 @@ class EpochClock(keras.callbacks.Callback):
 
 def run_fit(
     x: np.ndarray, y: np.ndarray, epochs: int, monitor: Callable[[], Any] | None
-) -> tuple[float, float, float]:
-    """`(fit seconds, seconds inside the monitor's hooks, median later epoch)`.
-
-    The later epochs (all but the first, which compiles the training step)
-    show the steady cost of training, and of a snapshot every epoch.
-    """
+) -> tuple[float, float]:
+    """`(fit seconds, median later epoch seconds)` of a fresh model."""
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     model = build_cnn()
     model.compile("adam", "sparse_categorical_crossentropy")
-    callbacks = [monitor()] if monitor is not None else []
     clock = EpochClock()
+    callbacks = [monitor()] if monitor is not None else []
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[*callbacks, clock])
     total = time.perf_counter() - start
-    epoch = statistics.median(np.diff(clock.ends)) if epochs > 1 else total
-    return total, sum(c.seconds for c in callbacks), float(epoch)
+    return total, float(statistics.median(np.diff(clock.ends)))
+
+
+def bench_fit(args: argparse.Namespace, images: np.ndarray, labels: np.ndarray) -> None:
+    order = np.random.default_rng(0).permutation(len(images))
+    images, labels = images[order], labels[order]
+    split = len(images) - args.probe
+    x, y, probe_x = images[:split], labels[:split], images[split:]
+    _, epoch = run_fit(x, y, 3, None)  # warm-up, and the length of an epoch
+    repeat = max(1, int(np.ceil(1.2 * args.epoch_seconds / epoch)))  # with a margin
+    x, y = np.concatenate([x] * repeat), np.concatenate([y] * repeat)
+    with tempfile.TemporaryDirectory() as logs:
+        candidates: dict[str, Callable[[], Any] | None] = {
+            "fit": None,
+            "monitor / epoch": lambda: kerascope.ActivationMonitor(probe_x, log_dir=logs),
+        }
+        names = list(candidates)
+        run_fit(x, y, 2, candidates["monitor / epoch"])  # warm-up
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+        for r in range(args.fit_rounds):
+            for i in range(len(names)):
+                name = names[(i + r) % len(names)]
+                runs[name].append(run_fit(x, y, args.epochs, candidates[name]))
+    base = runs["fit"]
+    steps = -(-len(x) // 32)
+    print(
+        f"\n{keras.backend.backend()}: fit of the demo CNN on {split} digits x {repeat} "
+        f"({len(x)} samples, {steps} steps an epoch), {args.epochs} epochs, probe "
+        f"{len(probe_x)} digits, {args.fit_rounds} rounds\n"
+    )
+    print("| run | fit (s) | later epoch (ms) | vs fit (quartiles) | later epoch vs fit's |")
+    print("|---|---:|---:|---:|---:|")
+    for name in names:
+        mine = runs[name]
+        whole = [m[0] / b[0] for m, b in zip(mine, base)]
+        later = [m[1] / b[1] for m, b in zip(mine, base)]
+        print(
+            f"| {name} | {statistics.median(m[0] for m in mine):.2f} "
+            f"| {statistics.median(m[1] for m in mine) * 1e3:.0f} "
+            f"| {summary(whole, True)} | {summary(later, True)} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--probe", type=int, default=256)
+    parser.add_argument("--probe", type=int, default=256, help="probe samples")
+    parser.add_argument("--rounds", type=int, default=15, help="snapshot rounds")
+    parser.add_argument("--calls", type=int, default=20, help="calls per snapshot round")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epoch-seconds", type=float, default=0.5)
+    parser.add_argument("--fit-rounds", type=int, default=7)
+    parser.add_argument("--only", choices=("snapshot", "fit"), default=None)
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads (on a shared, busy machine torch's spinning threads "
+        "slow it by 10-20x; 1 keeps its figures meaningful)",
+    )
     args = parser.parse_args()
-    images, labels = load_digits_images()
-    order = np.random.default_rng(0).permutation(len(images))
-    images, labels = images[order], labels[order]
-    split = int(0.8 * len(images))
-    x, y, probe = images[:split], labels[:split], images[split : split + args.probe]
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs at the start")
+    if args.torch_threads and keras.backend.backend() == "torch":
+        import torch
 
-    with tempfile.TemporaryDirectory() as logs:
-        candidates: dict[str, Callable[[], Any] | None] = {
-            "fit": None,
-            "monitor / epoch": lambda: TimedMonitor(probe, log_dir=logs),
-            "monitor / 10 batches": lambda: TimedMonitor(
-                probe, log_dir=logs, every_n_batches=10, every_n_epochs=None
-            ),
-        }
-        names = list(candidates)
-        for name in names:  # warm-up: imports, first compilations
-            run_fit(x, y, 2, candidates[name])
-        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
-        for r in range(args.rounds):
-            for i in range(len(names)):
-                name = names[(i + r) % len(names)]
-                runs[name].append(run_fit(x, y, args.epochs, candidates[name]))
-    steps = -(-split // 32) * args.epochs
-    print(
-        f"{keras.backend.backend()}: demo CNN, {split} digits, {args.epochs} epochs "
-        f"({steps} steps), probe {len(probe)} samples, median of {args.rounds} rounds"
-    )
-    print(
-        "| run | fit (s) | later epoch (ms) | in hooks | vs fit | vs fit, quartiles "
-        "| later epoch vs fit's |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    base = runs["fit"]
-    for name in names:
-        mine = runs[name]
-        hooks = statistics.median(inside / (total - inside) for total, inside, _ in mine)
-        paired = [m[0] / b[0] - 1 for m, b in zip(mine, base)]
-        low, _, high = statistics.quantiles(paired, n=4)
-        epoch = statistics.median(m[2] / b[2] - 1 for m, b in zip(mine, base))
-        print(
-            f"| {name} | {statistics.median(m[0] for m in mine):.2f} "
-            f"| {statistics.median(m[2] for m in mine) * 1e3:.0f} | {hooks:+.1%} "
-            f"| {statistics.median(paired):+.1%} | {low:+.1%} .. {high:+.1%} | {epoch:+.1%} |"
-        )
+        torch.set_num_threads(args.torch_threads)
+    images, labels = load_digits_images()
+    if args.only != "fit":
+        bench_snapshot(args, images, labels)
+    if args.only != "snapshot":
+        bench_fit(args, images, labels)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def run(
     history_path = out_dir / "monitor.jsonl"
     shutil.rmtree(out_dir / "logs", ignore_errors=True)  # one run's logs, not a pile-up
     monitor = ActivationMonitor(
-        test[:256], log_dir=out_dir / "logs", store=history_path, stop_on=("nan",)
+        test[:256], log_dir=out_dir / "logs", history_file=history_path, stop_on=("nan",)
     )
     start = time.perf_counter()
     model.fit(train, labels[:split], epochs=epochs, batch_size=32, verbose=0, callbacks=[monitor])

@@ -217,10 +217,10 @@ def test_stop_on_nan(rng, stop_on):
         assert monitor.history[0].findings.of_kind("nan")[0].key == "root"
 
 
-def test_store_on_disk_reads_back(train, probe_data, tmp_path):
+def test_history_file_on_disk_reads_back(train, probe_data, tmp_path):
     model = small_model()
     path = tmp_path / "history.jsonl"
-    monitor = kerascope.ActivationMonitor(probe_data, store=path)
+    monitor = kerascope.ActivationMonitor(probe_data, history_file=path)
     model.fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor])
     loaded = MonitorHistory.load(path)
     assert len(loaded) == 2

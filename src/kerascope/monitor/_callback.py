@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +16,7 @@ from kerascope.capture import Probe
 from kerascope.diagnostics import KINDS, Finding, Thresholds, run_rules
 from kerascope.errors import InputError
 from kerascope.monitor._history import MonitorHistory, Snapshot
+from kerascope.monitor._output import SnapshotOutput
 from kerascope.select import LayerSelection
 from kerascope.stats import StatisticsRunner
 
@@ -30,13 +31,17 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     model's variables left untouched), computes per-layer statistics, runs the
     diagnostic rules on them, and
 
-    - appends a `Snapshot` to `history` (and, with `store=`, to a JSON-lines
-      file on disk, readable with `MonitorHistory.load`);
+    - appends a `Snapshot` to `history` (and, with `history_file=`, to a
+      JSON-lines file on disk, readable with `MonitorHistory.load`);
     - with `log_dir=`, writes TensorBoard scalars (mean, std, zero, non-finite
       and dead fractions) and activation histograms for every monitored layer,
       on every backend, to `log_dir/activations`;
     - stops training (`model.stop_training`) when a finding of a kind in
       `stop_on` appears, and keeps it in `stopped_by`.
+
+    Statistics and findings are computed during the snapshot; the TensorBoard
+    event and the history-file line are written by a background thread while
+    training goes on, all of them by the end of `fit`.
 
     Works in `model.fit` on TensorFlow, JAX and torch. On JAX, `fit` keeps the
     model's state outside the model; the monitor reads it through Keras' own
@@ -55,10 +60,11 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             Defaults to `1`; `None` for batch intervals only.
         log_dir: A TensorBoard log directory. Defaults to `None` (no logs).
         histograms: Write activation histograms to TensorBoard. Defaults to `True`.
-        store: A file to write each snapshot to, as one JSON line, as it is
-            taken (a crash loses nothing already written). A new monitor starts
-            the file afresh; a monitor reused for another `fit` appends.
-            Defaults to `None` (memory only).
+        history_file: A file to write each snapshot to, as one JSON line,
+            appended by a background thread as training goes on, all of them
+            by the end of `fit` (a crash loses at most the snapshot being
+            written). A new monitor starts the file afresh; a monitor reused
+            for another `fit` appends. Defaults to `None` (memory only).
         stop_on: Kinds of finding that stop training: any of `"nan"`,
             `"dead"`, `"saturated"`, `"vanishing"`, `"exploding"`,
             `"constant"`. Defaults to `()`.
@@ -67,9 +73,13 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         bins: Histogram bins. Defaults to `64`.
         thresholds: When the rules report. Defaults to `None` (`Thresholds()`).
         batch_size: Samples per forward pass over `probe_data`. Defaults to `256`.
+        store: Deprecated: the old name of `history_file` (the file is JSON
+            lines, not a `kerascope.Store`). Still works, with a
+            `DeprecationWarning`. Defaults to `None`.
 
     Raises:
-        InputError: for bad intervals or unknown `stop_on` kinds.
+        InputError: for bad intervals, unknown `stop_on` kinds, or both
+            `history_file` and `store`.
 
     Example:
 
@@ -88,14 +98,28 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         every_n_epochs: int | None = 1,
         log_dir: str | os.PathLike[str] | None = None,
         histograms: bool = True,
-        store: str | os.PathLike[str] | None = None,
+        history_file: str | os.PathLike[str] | None = None,
         stop_on: Sequence[str] = (),
         per_channel: bool = True,
         bins: int = 64,
         thresholds: Thresholds | None = None,
         batch_size: int = 256,
+        store: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
+        if store is not None:
+            if history_file is not None:
+                raise InputError(
+                    "Expected history_file or its deprecated name store, not both. "
+                    f"Received: history_file={history_file!r}, store={store!r}"
+                )
+            warnings.warn(
+                "ActivationMonitor(store=...) is deprecated: the file holds JSON lines, "
+                "not a kerascope.Store. Use history_file=... instead.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            history_file = store
         for name, value in (
             ("every_n_batches", every_n_batches),
             ("every_n_epochs", every_n_epochs),
@@ -119,7 +143,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self._every_n_epochs = every_n_epochs
         self._log_dir = log_dir
         self._histograms = bool(histograms)
-        self._store = store
+        self._history_file = history_file
         self._stop_on = stop_on
         self._per_channel = bool(per_channel)
         self._bins = bins
@@ -162,9 +186,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             "batches": batches,
             "writer": writer,
             "compiling": _compile_ahead(probe, batches),
+            "output": SnapshotOutput(writer, self._history_file),
         }
-        if self._store is not None and not self.history:
-            open(self._store, "w", encoding="utf-8").close()  # a new history starts
+        if self._history_file is not None and not self.history:
+            open(self._history_file, "w", encoding="utf-8").close()  # a new history starts
         if not self.history:  # steps count on across `fit` calls of one monitor
             self._step = 0
             self._iterations = _iterations(model)
@@ -190,11 +215,10 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             self.snapshot()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self._run is not None:
-            _join(self._run["compiling"])
-            if self._run["writer"] is not None:
-                self._run["writer"].close()
-        self._run = None
+        run, self._run = self._run, None
+        if run is not None:
+            _join(run["compiling"])
+            run["output"].close()  # every event and line written (or a failed write raised)
 
     # -- snapshots -----------------------------------------------------------------
 
@@ -221,11 +245,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         findings = run_rules(statistics, thresholds=self._thresholds)
         snapshot = Snapshot(self._epoch, self._step, statistics, findings)
         self.history.append(snapshot)
-        if run["writer"] is not None:
-            run["writer"].write(statistics, self._step)
-        if self._store is not None:
-            with open(self._store, "a", encoding="utf-8") as file:
-                file.write(json.dumps(snapshot.to_dict()) + "\n")
+        run["output"].submit(snapshot)  # TensorBoard and the history file, off the step
         stopping = [f for f in findings if f.kind in self._stop_on]
         if stopping and self.stopped_by is None:
             self.stopped_by = stopping[0]

@@ -139,7 +139,7 @@ class MonitorHistory(Sequence[Snapshot]):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> MonitorHistory:
-        """Reads a history file (`save`'s, or one a monitor appends to with `store=`).
+        """Reads a history file (`save`'s, or one a monitor appends to with `history_file=`).
 
         A last line cut off by a crash is ignored; every complete line is a snapshot.
         """

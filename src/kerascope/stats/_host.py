@@ -58,13 +58,26 @@ def _summarize(x: np.ndarray, per_channel: bool) -> dict[str, Any]:
     shift = total / values
     with np.errstate(over="ignore", invalid="ignore"):
         sum_sq = _sum_of_squares(rows)
-        # Raw squares are exact enough while every channel's spread is at
-        # least its mean (m2 >= values * mean**2): cancellation then costs at
-        # most a factor two in relative error. Otherwise (or if they
-        # overflow), sum squared deviations from the mean: the corrected
-        # two-pass algorithm, stable at any offset.
-        if np.isfinite(sum_sq).all() and np.all(sum_sq >= 2 * values * shift * shift):
+        # Raw squares are exact enough while a channel's spread is at least
+        # its mean (m2 >= values * mean**2): cancellation then costs at most a
+        # factor two in relative error. Other channels (or all, if squares
+        # overflow) sum squared deviations from the mean: the corrected
+        # two-pass algorithm, stable at any offset. A few such channels are
+        # taken out and summed in float64 (for a monitor's snapshot, a
+        # ReLU layer's one or two busy channels); many, over long rows.
+        if np.isfinite(sum_sq).all():
+            offset = np.flatnonzero(sum_sq < 2 * values * shift * shift)
+        else:
+            offset = np.arange(channels)
+        if offset.size == 0:
             shift, deviation_sum = np.zeros_like(shift), total
+        elif 4 * offset.size <= channels:
+            deviation = rows[:, offset] - shift[offset]  # float64, `values` rows
+            raw, shift = shift, np.zeros_like(shift)
+            shift[offset] = raw[offset]
+            deviation_sum = total.copy()
+            deviation_sum[offset] = deviation.sum(axis=0)
+            sum_sq[offset] = np.einsum("ij,ij->j", deviation, deviation)
         else:
             deviation = _subtract(rows, shift)
             deviation_sum, sum_sq = _reduce(np.add, deviation), _sum_of_squares(deviation)
