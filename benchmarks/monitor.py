@@ -79,7 +79,7 @@ def snapshot_parts(
     snapshot = monitor.snapshot()
     # The forward pass alone: the same compiled-probe machinery, returning the
     # model's last layer only (the whole forward pass, one small output).
-    forward = kerascope.Probe(model, layers=list(run["probe"].keys)[-1])
+    forward = kerascope.Probe(model, layers=list(run["runner"].probe.keys)[-1])
     writer = EventWriter(os.path.join(logs, "parts"))  # not the monitor's: its thread writes there
     return {
         "forward pass (the probe batch, last layer only)": lambda: [
@@ -87,7 +87,7 @@ def snapshot_parts(
         ],
         "`model.predict_on_batch` (for reference)": lambda: model.predict_on_batch(probe_x),
         "probe pass, every layer to numpy": lambda: [
-            run["probe"].run_batch(b, n) for b, n in run["batches"]
+            run["runner"].probe.run_batch(b, n) for b, n in run["batches"]
         ],
         "snapshot": monitor.snapshot,  # its background writes are waited for, untimed
         "  findings (in the snapshot)": lambda: run_rules(snapshot.statistics),
