@@ -1,10 +1,10 @@
-"""Input adapters: everything a user may pass as model inputs -> numpy batches.
+"""Streams of batches: arrays cut into batches, datasets and loaders read batch by batch.
 
 Accepted: numpy arrays (and array-likes such as framework tensors); lists or
 dicts of them for multi-input models; `tf.data.Dataset`; `keras.utils.PyDataset`;
 a torch `DataLoader`; any other iterable or generator of batches. Batches may
 carry targets the Keras way, `(x, y)` or `(x, y, sample_weight)`: only `x` is
-used. Nothing here imports a framework, and no input array is ever written to.
+used.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from kerascope.data._batch import describe, is_tensor, prepare_batch
 from kerascope.errors import InputError
 
-__all__ = ["Batches", "as_batches", "coalesce", "concatenate", "prepare_batch"]
+__all__ = ["Batches", "as_batches", "coalesce", "concatenate"]
 
 
 class Batches:
@@ -113,124 +114,14 @@ def _join(*arrays: Any) -> Any:
     return np.concatenate(arrays)
 
 
-def prepare_batch(x: Any, spec: Any) -> tuple[Any, int]:
-    """Checks one batch against the model's inputs and converts it to numpy.
-
-    Arrays are cast to the input dtype when they differ (a copy; the caller's
-    array is never modified). Returns the batch and its number of samples.
-    """
-    if spec is None:
-        batch = keras.tree.map_structure(lambda a: _to_numpy(a, "inputs"), _as_structure(x))
-        return batch, _batch_size(batch, None)
-    if isinstance(spec, Mapping):
-        batch = _match_dict(x, spec)
-    elif isinstance(spec, (list, tuple)):
-        batch = _match_list(x, spec)
-    else:
-        batch = _check_leaf(x, spec, "inputs")
-    return batch, _batch_size(batch, spec)
-
-
-def _match_dict(x: Any, spec: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    if not isinstance(x, Mapping):
-        raise InputError(
-            f"Expected a dict of arrays with keys {sorted(spec)}. Received: {_describe(x)}"
-        )
-    missing = sorted(set(spec) - set(x))
-    extra = sorted(set(x) - set(spec))
-    if missing or extra:
-        raise InputError(
-            f"Expected a dict of arrays with keys {sorted(spec)}. Received: keys {sorted(x)} "
-            f"(missing {missing}, unexpected {extra})"
-        )
-    return {name: _check_leaf(x[name], spec[name], f"inputs[{name!r}]") for name in spec}
-
-
-def _match_list(x: Any, spec: list[Any] | tuple[Any, ...]) -> list[np.ndarray]:
-    if isinstance(x, Mapping):  # Inputs by name, like Keras allows.
-        names = [s.name for s in spec]
-        missing = sorted(set(names) - set(x))
-        if missing:
-            raise InputError(
-                f"Expected a list of {len(spec)} arrays or a dict with keys {names}. "
-                f"Received: a dict with keys {sorted(x)} (missing {missing})"
-            )
-        x = [x[name] for name in names]
-    if len(spec) == 1 and (isinstance(x, np.ndarray) or _is_tensor(x)):
-        x = [x]  # `keras.Model(inputs=[x], ...)` takes a bare array, as in Keras
-    if not isinstance(x, (list, tuple)) or len(x) != len(spec):
-        raise InputError(
-            f"Expected a list of {len(spec)} arrays, one per model input. Received: {_describe(x)}"
-        )
-    return [_check_leaf(a, s, f"inputs[{i}]") for i, (a, s) in enumerate(zip(x, spec))]
-
-
-def _check_leaf(x: Any, spec: Any, where: str) -> np.ndarray:
-    array = _to_numpy(x, where)
-    expected = tuple(spec.shape)
-    if array.ndim != len(expected) or any(
-        want is not None and got != want for want, got in zip(expected[1:], array.shape[1:])
-    ):
-        raise InputError(
-            f"Expected {where} of shape {_shape_str(expected)}. "
-            f"Received: {where}.shape={tuple(array.shape)}"
-        )
-    dtype = np.dtype(keras.backend.standardize_dtype(spec.dtype))
-    if array.dtype != dtype:
-        if array.dtype.kind == "f" and dtype.kind in "iu":
-            raise InputError(
-                f"Expected {where} of an integer dtype ({dtype}), such as token ids. "
-                f"Received: {where}.dtype={array.dtype}"
-            )
-        array = array.astype(dtype)
-    return array
-
-
-def _to_numpy(x: Any, where: str) -> np.ndarray:
-    if isinstance(x, np.ndarray):
-        array = x
-    elif hasattr(x, "__array__") or isinstance(x, (list, tuple, int, float)):
-        try:
-            array = np.asarray(x)
-        except (TypeError, ValueError) as error:
-            raise InputError(
-                f"Expected {where} to be an array of numbers. Received: {_describe(x)}"
-            ) from error
-    else:
-        raise InputError(f"Expected {where} to be an array of numbers. Received: {_describe(x)}")
-    if array.dtype.kind not in "biuf":
-        raise InputError(
-            f"Expected {where} to be an array of numbers (bool, int or float). "
-            f"Received: {where}.dtype={array.dtype}"
-        )
-    if array.ndim == 0:
-        raise InputError(
-            f"Expected {where} to have a batch dimension. Received: a scalar {array!r}"
-        )
-    return array
-
-
-def _batch_size(batch: Any, spec: Any) -> int:
-    sizes = {int(a.shape[0]) for a in keras.tree.flatten(batch)}
-    if len(sizes) > 1:
-        raise InputError(
-            "Expected every input to have the same number of samples. "
-            f"Received: sizes {sorted(sizes)}"
-        )
-    size = sizes.pop() if sizes else 0
-    if size == 0:
-        raise InputError("Expected at least one sample. Received: empty inputs (0 samples)")
-    return size
-
-
 def _is_array_structure(inputs: Any, spec: Any) -> bool:
     """Whether `inputs` is arrays for the model's inputs, not a stream of batches."""
-    if isinstance(inputs, np.ndarray) or _is_tensor(inputs):
+    if isinstance(inputs, np.ndarray) or is_tensor(inputs):
         return True
     if isinstance(inputs, Mapping):
         return True
     if isinstance(inputs, (list, tuple)):
-        arrays = [isinstance(a, np.ndarray) or _is_tensor(a) for a in inputs]
+        arrays = [isinstance(a, np.ndarray) or is_tensor(a) for a in inputs]
         if isinstance(spec, (list, tuple)):  # one array per model input
             return all(arrays)
         if any(isinstance(a, (Mapping, tuple)) for a in inputs):
@@ -238,10 +129,6 @@ def _is_array_structure(inputs: Any, spec: Any) -> bool:
         # A (nested) list of numbers is one array; a list of arrays is batches.
         return not any(arrays)
     return False
-
-
-def _is_tensor(x: Any) -> bool:
-    return hasattr(x, "__array__") and hasattr(x, "shape") and hasattr(x, "dtype")
 
 
 def _iterate(inputs: Any) -> Iterator[Any]:
@@ -256,7 +143,7 @@ def _iterate(inputs: Any) -> Iterator[Any]:
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise InputError(
             "Expected arrays, a list or dict of arrays, a dataset, or an iterable of batches. "
-            f"Received: {_describe(inputs)}"
+            f"Received: {describe(inputs)}"
         )
     return iter(inputs)
 
@@ -283,29 +170,3 @@ def _features(element: Any) -> Any:
     if isinstance(element, tuple) and 1 <= len(element) <= 3:
         return element[0]
     return element
-
-
-def _as_structure(x: Any) -> Any:
-    if isinstance(x, Mapping):
-        return dict(x)
-    if isinstance(x, (list, tuple)) and any(isinstance(a, np.ndarray) or _is_tensor(a) for a in x):
-        return list(x)
-    return x
-
-
-def _shape_str(shape: tuple[Any, ...]) -> str:
-    return (
-        "("
-        + ", ".join("None" if d is None else str(d) for d in shape)
-        + (",)" if len(shape) == 1 else ")")
-    )
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, np.ndarray) or _is_tensor(x):
-        return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}"
-    if isinstance(x, Mapping):
-        return f"a dict with keys {sorted(map(str, x))}"
-    if isinstance(x, (list, tuple)):
-        return f"a {type(x).__name__} of {len(x)} items"
-    return f"{x!r} of type {type(x).__name__}"
