@@ -260,3 +260,49 @@ def test_a_compiled_loss_is_averaged_however_it_was_given(loss, rng):
     expected = (1.0 - y / p) / len(x)
     np.testing.assert_allclose(grads["probs"], expected, rtol=2e-3, atol=1e-6)
     assert np.abs(grads["hidden"]).max() > 0
+
+
+class BatchMean(layers.Layer):
+    """An output without a batch axis that depends on the batch."""
+
+    def call(self, x):
+        return keras.ops.mean(x, axis=0)
+
+
+def test_an_output_reduced_over_the_batch_sees_no_padding(rng):
+    inputs = keras.Input((3,))
+    h = layers.Dense(3, name="dense")(inputs)
+    model = keras.Model(inputs, [h, BatchMean(name="batch_mean")(h)])
+    x = rng.normal(size=(6, 3)).astype("float32")
+    dense = kerascope.capture(model, x, layers="dense")["dense"]
+    # One batch of 3 (JAX would pad it to 4): the mean of those 3 rows exactly.
+    whole = kerascope.capture(model, x[:3], layers="batch_mean")["batch_mean"]
+    np.testing.assert_allclose(whole, dense[:3].mean(axis=0), rtol=1e-5, atol=1e-6)
+    # Batches of 4 and 2 computed different means: stacked, one per batch.
+    per_batch = kerascope.capture(model, x, layers="batch_mean", batch_size=4)["batch_mean"]
+    expected = np.stack([dense[:4].mean(axis=0), dense[4:].mean(axis=0)])
+    np.testing.assert_allclose(per_batch, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_batches_of_several_lengths_cannot_be_joined(rng):
+    model = token_model()
+    batches = [rng.integers(0, 50, size=(2, n)).astype("int32") for n in (5, 7)]
+    with pytest.raises(kerascope.CaptureError, match=r"'embed'.*one shape past the batch axis"):
+        kerascope.capture(model, iter(batches), layers="embed")
+
+
+def test_the_monitor_watches_a_model_of_unknown_sequence_length(rng):
+    tokens = keras.Input((None,), dtype="int32")
+    h = layers.Embedding(50, 8, name="embed")(tokens)
+    h = layers.GlobalAveragePooling1D(name="pool")(h)
+    model = keras.Model(tokens, layers.Dense(2, activation="softmax", name="probs")(h))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = rng.integers(0, 50, size=(16, 7)).astype("int32")
+    y = rng.integers(0, 2, size=16)
+    monitor = kerascope.ActivationMonitor(x[:8], every_n_epochs=1)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[monitor])
+    assert len(monitor.history) == 2
+    final = kerascope.capture(model, x[:8], layers="pool")["pool"]
+    np.testing.assert_allclose(
+        monitor.history[-1].statistics["pool"].mean, final.mean(), rtol=1e-5, atol=1e-7
+    )

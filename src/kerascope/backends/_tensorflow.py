@@ -8,6 +8,7 @@ position embeddings) need those dimensions while tracing, as in `predict`.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -73,11 +74,16 @@ def _function(forward: ForwardFn, input_spec: Any) -> Any:
 
 
 class _PerShape:
-    """One `tf.function` per input shape (the batch dimension left free)."""
+    """One `tf.function` per input shape (the batch dimension left free).
+
+    The most recently used `_SHAPES` are kept, so a dataset of a few lengths
+    traces each once, and one of a thousand lengths holds a bounded number of
+    graphs (bucket the lengths, `padded_batch`, to trace fewer).
+    """
 
     def __init__(self, forward: ForwardFn) -> None:
         self._forward = forward
-        self._functions: dict[Any, _Traced] = {}
+        self._functions: collections.OrderedDict[Any, _Traced] = collections.OrderedDict()
 
     def _for(self, inputs: Any) -> _Traced:
         leaves = keras.tree.flatten(inputs)
@@ -88,6 +94,10 @@ class _PerShape:
                 lambda a: keras.KerasTensor((None, *a.shape[1:]), dtype=str(a.dtype)), inputs
             )
             traced = self._functions[signature] = _Traced(_function(self._forward, spec))
+            if len(self._functions) > _SHAPES:
+                self._functions.popitem(last=False)
+        else:
+            self._functions.move_to_end(signature)
         return traced
 
     def __call__(self, inputs: Any) -> Any:
@@ -95,6 +105,10 @@ class _PerShape:
 
     def prepare(self, inputs: Any) -> None:
         self._for(inputs).prepare(inputs)
+
+
+#: Traced functions kept per probe for inputs of unknown dimensions.
+_SHAPES = 32
 
 
 class _Traced:

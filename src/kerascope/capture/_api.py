@@ -12,7 +12,7 @@ from kerascope import data
 from kerascope._progress import ProgressBar
 from kerascope.capture._activations import Activations
 from kerascope.capture._cache import cached_probe
-from kerascope.errors import InputError
+from kerascope.errors import CaptureError, InputError
 from kerascope.select import LayerSelection
 
 __all__ = ["capture"]
@@ -35,9 +35,10 @@ def capture(
     model needed for the selected layers runs.
 
     Outputs that have no batch axis (a position embedding `(length, dim)`
-    computed from constants, not from the inputs) are returned once, as the
-    first batch computed them, on every backend; an output with a batch axis
-    is joined along it.
+    computed from constants, not from the inputs) are returned once, on every
+    backend, when every batch computed the same value; one that depends on
+    the batch (a mean over it) comes back stacked, one per batch. An output
+    with a batch axis is joined along it.
 
     Args:
         model: A built Keras model.
@@ -74,9 +75,12 @@ def capture(
       conv1  Conv2D  (64, 26, 26, 8)    float32
       conv2  Conv2D  (64, 11, 11, 16)   float32
     """
-    if not isinstance(inputs, bool):  # capture(model, inputs=x), before `x` was named so
+    if not isinstance(inputs, (bool, np.bool_)):  # capture(model, inputs=x), the old name
         if x is not None:
-            raise TypeError("capture() got both x and a non-bool inputs=")
+            raise InputError(
+                "Expected the data as x, and inputs=True or False. Received: both x and "
+                f"inputs={_describe(inputs)}"
+            )
         warnings.warn(
             "capture(model, inputs=x) is deprecated: pass the data as x, the second "
             "argument; inputs=True now asks for the model's inputs",
@@ -84,6 +88,7 @@ def capture(
             stacklevel=2,
         )
         x, inputs = inputs, False
+    inputs = bool(inputs)
     if x is None:
         raise InputError("Expected inputs x for the model. Received: x=None")
     probe = cached_probe(model, layers, training=training, inputs=inputs)
@@ -94,18 +99,45 @@ def capture(
             for key, value in probe.run_batch(batch, n).items():
                 collected.setdefault(key, []).append(value)
             bar.advance(n)
-    arrays = {key: _join(parts, probe.batched(key)) for key, parts in collected.items()}
+    arrays = {key: _join(key, parts, probe.batched(key)) for key, parts in collected.items()}
     return probe._activations(arrays)
 
 
-def _join(parts: list[Any], batched: list[bool]) -> Any:
+def _join(key: str, parts: list[Any], batched: list[bool]) -> Any:
     """One key's outputs of every batch: leaves with a batch axis joined along
-    it, the others (the same for every sample) as the first batch gave them."""
+    it; the others once if every batch gave the same, else stacked per batch."""
     if len(parts) == 1:
         return parts[0]
+    if batched == [True] and isinstance(parts[0], np.ndarray):
+        return _concatenate(key, parts)
     columns = zip(*(keras.tree.flatten(part) for part in parts))
     leaves = [
-        np.concatenate(column) if has_batch else column[0]
+        _concatenate(key, list(column)) if has_batch else _once(list(column))
         for column, has_batch in zip(columns, batched)
     ]
     return keras.tree.pack_sequence_as(parts[0], leaves)
+
+
+def _concatenate(key: str, arrays: list[np.ndarray]) -> np.ndarray:
+    try:
+        return np.concatenate(arrays)
+    except ValueError:
+        shapes = sorted({tuple(a.shape[1:]) for a in arrays})
+        raise CaptureError(
+            f"Expected the outputs of {key!r} to have one shape past the batch axis in every "
+            "batch, to join them. Received: batches with shapes (batch, ...) + "
+            f"{', '.join(map(str, shapes))}. Capture each length on its own (a `Probe` "
+            "called per batch), or pad the inputs to one length"
+        ) from None
+
+
+def _once(values: list[Any]) -> Any:
+    first = values[0]
+    if all(np.array_equal(first, value) for value in values[1:]):
+        return first
+    return np.stack(values)
+
+
+def _describe(value: Any) -> str:
+    shape = getattr(value, "shape", None)
+    return f"{type(value).__name__} of shape {tuple(shape)}" if shape is not None else repr(value)

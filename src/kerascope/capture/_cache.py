@@ -85,6 +85,7 @@ def state_token(model: Any, tree: list[Any]) -> tuple[Any, ...]:
     immutable = _IMMUTABLE
     for layer in (model, *tree):
         state = vars(layer)
+        parts.append(layer.trainable)  # a frozen BatchNorm runs in inference mode
         parts.extend(
             (name, value if isinstance(value, immutable) else id(value))
             for name in _config_names(type(layer))  # type: ignore[arg-type]

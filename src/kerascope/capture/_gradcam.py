@@ -25,7 +25,6 @@ def gradcam(
     *,
     upsample: bool = False,
     normalize: bool = True,
-    training: bool = False,
 ) -> np.ndarray:
     """Grad-CAM heat maps of one layer: where in the input a class score comes from.
 
@@ -48,7 +47,6 @@ def gradcam(
             to lay over the image. Defaults to `False` (the layer's resolution).
         normalize: Divide each sample's map by its maximum, so it lies in
             `[0, 1]` (an all-zero map stays zero). Defaults to `True`.
-        training: Run layers in training mode. Defaults to `False`.
 
     Returns:
         Heat maps, `(samples, height, width)`, float32.
@@ -65,7 +63,9 @@ def gradcam(
     (8, 5, 5)
     >>> kerascope.plot.overlay(x[:8], cam, sample=3)             # doctest: +SKIP
     """
-    acts = capture(model, x, layers=key, batch_size=1 << 30, training=training)
+    # Inference mode: the feature maps (compiled pass) and their gradients
+    # (eager pass) come from the same computation.
+    acts = capture(model, x, layers=key, batch_size=1 << 30)
     maps = acts[key]
     if not isinstance(maps, np.ndarray) or maps.ndim != 4:
         shape = getattr(maps, "shape", type(maps).__name__)
@@ -74,10 +74,10 @@ def gradcam(
             f"channels), for Grad-CAM. Received: {key!r} with output shape {shape}"
         )
     score = _score(target, maps.shape[0])
-    grads = gradients(model, x, loss=score, layers=key, training=training)[key]
+    grads = gradients(model, x, loss=score, layers=key)[key]
     cams = gradcam_maps(maps, grads)
     if upsample:
-        cams = _resize(cams, _input_size(acts, model, x))
+        cams = _resize(cams, _input_size(x))
     if normalize:
         peak = cams.max(axis=(1, 2), keepdims=True)
         cams = np.divide(cams, peak, out=np.zeros_like(cams), where=peak > 0)
@@ -94,6 +94,15 @@ def gradcam_maps(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
     Returns:
         `ReLU(sum_c(w_c * A_c))` per sample, `(samples, height, width)`,
         float64, unnormalised; `w_c` is the mean of the gradient over positions.
+
+    Raises:
+        InputError: for arrays of different shapes.
+
+    Example:
+
+    >>> maps = gradcam_maps(acts["conv2"], grads["conv2"])       # doctest: +SKIP
+    >>> maps.shape                                               # doctest: +SKIP
+    (8, 5, 5)
     """
     if activations.shape != gradients.shape:
         raise InputError(
@@ -143,8 +152,7 @@ def _score(target: Target, samples: int) -> Callable[[Any], Any]:
     return score
 
 
-def _input_size(acts: Any, model: Any, x: Any) -> tuple[int, int]:
-    del acts, model
+def _input_size(x: Any) -> tuple[int, int]:
     leaves = [np.shape(a) for a in keras.tree.flatten(x) if len(np.shape(a)) == 4]
     if not leaves:
         raise InputError(

@@ -121,7 +121,7 @@ def _float_keys(probe: Probe, *, explicit: bool, inputs: bool) -> tuple[str, ...
         dtypes = keras.tree.flatten(specs[key].dtype)
         return all(np.dtype(d).kind == "f" or "float" in str(d) for d in dtypes)
 
-    input_keys = [key for key in probe.keys if specs[key].class_name == "InputLayer"]
+    input_keys = probe.input_names if inputs else []
     if inputs and not any(floating(key) for key in input_keys):
         raise InputError(
             "Expected a floating-point model input for inputs=True (integer inputs such as "
@@ -134,7 +134,7 @@ def _float_keys(probe: Probe, *, explicit: bool, inputs: bool) -> tuple[str, ...
         raise InputError(
             "Expected layers with floating-point outputs (only those have gradients). "
             f"Received: {rejected} with outputs of dtype "
-            f"{[probe.specs[k].dtype for k in rejected]}"
+            f"{[specs[k].dtype for k in rejected]}"
         )
     if not keys:
         raise InputError("Expected at least one layer with floating-point outputs. Received: none")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,12 +12,12 @@ import numpy as np
 
 from kerascope import backends, data
 from kerascope.capture._activations import Activations, LayerInfo, as_numpy_tree
-from kerascope.capture._discover import discover
+from kerascope.capture._discovery import Discovery, discover_selection
 from kerascope.capture._intercept import Recorder, layer_tree
 from kerascope.capture._spec import batch_spec, check_model, input_names, unknown_dims
 from kerascope.capture._spec import input_spec as input_spec_of
-from kerascope.errors import CaptureError, InputError, SelectionError
-from kerascope.select import LayerSelection, resolve
+from kerascope.errors import CaptureError, InputError
+from kerascope.select import LayerSelection
 
 __all__ = ["Probe"]
 
@@ -89,7 +90,7 @@ class Probe:
         self._backend = backends.current()
         self._input_spec = input_spec_of(model, input_spec)
         self._model_inputs = input_names(model, self._input_spec)
-        self._input_names = self._model_inputs if inputs else []
+        self._with_inputs = bool(inputs)
         self._tree = layer_tree(model)
         self._variables = list(model.variables)
         self._seed_variables = (
@@ -97,12 +98,8 @@ class Probe:
             if self._training
             else []
         )
-        self._key_of: Mapping[Any, str] = {}
-        self._layer_keys: tuple[str, ...] = ()
-        self._wanted: frozenset[str] = frozenset()
-        self._info: dict[str, LayerInfo] = {}
-        self._batched: dict[str, list[bool]] = {}
-        self._discovered = False
+        self._discovery: Discovery | None = None
+        self._discovering = threading.Lock()
         if not unknown_dims(self._input_spec):
             self._discover(self._input_spec)
         self._compiled = self._backend.compile(self._forward, self._variables, self._input_spec)
@@ -111,14 +108,16 @@ class Probe:
     @property
     def keys(self) -> tuple[str, ...]:
         """The captured keys, in execution order (the inputs first, if asked for)."""
-        self._require_discovery()
-        return (*self._input_names, *self._layer_keys)
+        return self._discovered().keys
 
     @property
     def specs(self) -> Mapping[str, LayerInfo]:
-        """`LayerInfo` per key; the batch dimension of each shape is None."""
-        self._require_discovery()
-        return dict(self._info)
+        """`LayerInfo` per key; the batch dimension of each shape is None.
+
+        For a model whose inputs have unknown dimensions, the other
+        dimensions are those of the batch it was discovered on.
+        """
+        return dict(self._discovered().info)
 
     @property
     def input_names(self) -> list[str]:
@@ -134,7 +133,7 @@ class Probe:
     @property
     def discovered(self) -> bool:
         """Whether the keys and specs are known (see `discover`)."""
-        return self._discovered
+        return self._discovery is not None
 
     def discover(self, x: Any) -> None:
         """Discovers the layer calls on inputs shaped like the batch `x`.
@@ -145,61 +144,37 @@ class Probe:
 
         Args:
             x: One batch, as for `__call__`.
+
+        Raises:
+            InputError: if `x` does not fit the model's inputs.
+            SelectionError: for a selection that matches nothing.
+            CaptureError: if the model cannot run on such inputs.
         """
-        if not self._discovered:
+        if self._discovery is None:
             batch, _ = data.prepare_batch(x, self._input_spec)
             self._discover(batch_spec(self._input_spec, batch))
 
-    def _discover(self, spec: Any) -> None:
-        model = self._model_ref()
-        if model is None:
-            raise CaptureError("The model of this Probe no longer exists.")
-        calls, key_of = discover(model, self._tree, spec, self._training)
-        choices = [(c.key, c.layer) for c in calls]
-        try:
-            keys = tuple(resolve(self._selection, choices))
-        except SelectionError as error:
-            raise self._input_selection_error(error) from None
-        info = {c.key: c.info for c in calls if c.key in set(keys)}
-        if self._input_names:
-            leaves = keras.tree.flatten(spec)
-            for name, leaf in zip(self._input_names, leaves):
-                if name in info:
-                    raise CaptureError(
-                        f"Expected input names distinct from layer keys. Received: input "
-                        f"{name!r}, which is also the key of a layer of model {model.name!r}"
-                    )
-                info[name] = LayerInfo(
-                    key=name,
-                    name=name,
-                    class_name="InputLayer",
-                    call_index=None,
-                    shape=tuple(leaf.shape),
-                    dtype=str(leaf.dtype),
+    def _discover(self, spec: Any) -> Discovery:
+        """Discovers the model on inputs like `spec`, once, whichever thread asks."""
+        with self._discovering:
+            if self._discovery is None:
+                model = self._model_ref()
+                if model is None:
+                    raise CaptureError("The model of this Probe no longer exists.")
+                self._discovery = discover_selection(
+                    model,
+                    self._tree,
+                    spec,
+                    training=self._training,
+                    selection=self._selection,
+                    input_names=self._model_inputs,
+                    with_inputs=self._with_inputs,
                 )
-        self._key_of, self._layer_keys, self._wanted = key_of, keys, frozenset(keys)
-        self._info = {key: info[key] for key in (*self._input_names, *keys)}
-        self._batched = {key: _batched_leaves(i.shape) for key, i in self._info.items()}
-        self._discovered = True
+            return self._discovery
 
-    def _input_selection_error(self, error: SelectionError) -> SelectionError:
-        """`error`, or a plain one when the selection names a model input."""
-        selectors = (
-            self._selection if isinstance(self._selection, (list, tuple)) else [self._selection]
-        )
-        names = set(self._model_inputs)
-        named = [s for s in selectors if isinstance(s, str) and s in names]
-        if not named:
-            return error
-        return SelectionError(
-            f"{named[0]!r} is an input of the model, not a layer output: inputs are returned "
-            f"with `inputs=True` (capture, Probe) and their gradients with "
-            f"`gradients(..., inputs=True)`. Received: layers={self._selection!r}"
-        )
-
-    def _require_discovery(self) -> None:
-        if self._discovered:
-            return
+    def _discovered(self) -> Discovery:
+        if self._discovery is not None:
+            return self._discovery
         shapes = keras.tree.map_structure(lambda t: tuple(t.shape), self._input_spec)
         raise InputError(
             f"Expected a batch before the keys of model {self._model_name()!r} are known: its "
@@ -233,9 +208,8 @@ class Probe:
 
     def run_batch(self, batch: Any, n: int) -> dict[str, Any]:
         """Runs a prepared numpy batch of `n` samples; returns key -> numpy outputs."""
-        if not self._discovered:
-            self._discover(batch_spec(self._input_spec, batch))
-        padded = self._pad(batch, n)
+        found = self._discovery or self._discover(batch_spec(self._input_spec, batch))
+        padded = self._pad(batch, n, found)
         try:
             outputs, seeds = self._compiled(padded)
         except (InputError, CaptureError):
@@ -250,16 +224,12 @@ class Probe:
         for variable, seed in zip(self._seed_variables, seeds):
             if seed is not None:
                 variable.assign(seed)
-        host = self._backend.to_numpy({key: outputs[key] for key in self._layer_keys})
-        result = dict(zip(self._input_names, keras.tree.flatten(batch)))
-        for key in self._layer_keys:
+        host = self._backend.to_numpy({key: outputs[key] for key in found.layer_keys})
+        result = dict(zip(found.input_keys, keras.tree.flatten(batch)))
+        for key in found.layer_keys:
             value = host[key]
-            if padded is not batch:  # trims the padding from outputs with a batch axis
-                leaves = [
-                    leaf[:n] if batched else leaf
-                    for leaf, batched in zip(keras.tree.flatten(value), self._batched[key])
-                ]
-                value = keras.tree.pack_sequence_as(value, leaves)
+            if padded is not batch:  # trims the padding (every output has a batch axis)
+                value = keras.tree.map_structure(lambda a: a[:n], value)
             result[key] = as_numpy_tree(value)
         return result
 
@@ -267,8 +237,7 @@ class Probe:
         """Per leaf of `key`'s output (`keras.tree.flatten` order), whether it has
         a batch axis. A position embedding `(length, dim)` computed from
         constants has none: it is the same for every sample."""
-        self._require_discovery()
-        return list(self._batched[key])
+        return list(self._discovered().batched[key])
 
     @property
     def compiles(self) -> bool:
@@ -283,12 +252,11 @@ class Probe:
         compiles its probe this way during the first epoch. Nothing happens
         on torch, where nothing compiles.
         """
-        if not self._discovered:
-            self._discover(batch_spec(self._input_spec, batch))
-        self._compiled.prepare(self._pad(batch, n))
+        found = self._discovery or self._discover(batch_spec(self._input_spec, batch))
+        self._compiled.prepare(self._pad(batch, n, found))
 
     def _activations(self, arrays: dict[str, Any]) -> Activations:
-        return Activations(arrays, self._info)
+        return Activations(arrays, self._discovered().info)
 
     # -- the forward pass -------------------------------------------------------
 
@@ -302,21 +270,20 @@ class Probe:
         model = self._model_ref()
         if model is None:
             raise CaptureError("The model of this Probe no longer exists.")
+        found = self._discovered()
         mapping = None if values is None else list(zip(self._variables, values))
-        recorder = Recorder(self._key_of, self._wanted)
+        recorder = Recorder(found.key_of, found.wanted)
         with keras.StatelessScope(state_mapping=mapping) as scope:
             with recorder.recording(self._tree):
                 model(inputs, training=self._training)
             seeds = [scope.get_current_value(v) for v in self._seed_variables]
-        missing = self._wanted - set(recorder.outputs)
-        if missing:
-            raise CaptureError(
-                f"The forward pass did not call the layers for keys {sorted(missing)}, "
-                "although discovery did. Does the model's `call` branch on its inputs' values?"
-            )
+        _check_recorded(found, recorder)
         outputs = recorder.outputs
-        if self._reduce is not None:
-            outputs = {key: self._reduce(key, value) for key, value in outputs.items()}
+        if self._reduce is not None:  # summaries of outputs that have a batch axis
+            outputs = {
+                key: self._reduce(key, value) if all(found.batched[key]) else value
+                for key, value in outputs.items()
+            }
         return outputs, seeds
 
     def _run_tapped(self, inputs: Any, tap: Callable[[str, Any], Any]) -> Any:
@@ -327,24 +294,30 @@ class Probe:
         model = self._model_ref()
         if model is None:
             raise CaptureError("The model of this Probe no longer exists.")
-        if self._input_names:
+        found = self._discovered()
+        if found.input_keys:
             leaves = keras.tree.flatten(inputs)
-            tapped = [tap(name, leaf) for name, leaf in zip(self._input_names, leaves)]
+            tapped = [tap(name, leaf) for name, leaf in zip(found.input_keys, leaves)]
             inputs = keras.tree.pack_sequence_as(inputs, tapped)
-        recorder = Recorder(self._key_of, self._wanted, tap=tap)
+        recorder = Recorder(found.key_of, found.wanted, tap=tap)
         with keras.StatelessScope(), recorder.recording(self._tree):
             outputs = model(inputs, training=self._training)
-        missing = self._wanted - set(recorder.outputs)
-        if missing:
-            raise CaptureError(
-                f"The forward pass did not call the layers for keys {sorted(missing)}, "
-                "although discovery did. Does the model's `call` branch on its inputs' values?"
-            )
+        _check_recorded(found, recorder)
         return outputs
 
-    def _pad(self, batch: Any, n: int) -> Any:
-        """On JAX, pads a batch to a compiled size, so no size compiles twice."""
-        if not self._backend.static_batch or self._training or self._reduce is not None:
+    def _pad(self, batch: Any, n: int, found: Discovery) -> Any:
+        """On JAX, pads a batch to a compiled size, so no size compiles twice.
+
+        Not where padding could change a result: in training mode, for
+        reductions, or when an output has no batch axis (a mean over the
+        batch would take in the padding).
+        """
+        if (
+            not self._backend.static_batch
+            or self._training
+            or self._reduce is not None
+            or not found.all_batched
+        ):
             return batch
         size = next((b for b in sorted(self._buckets) if b >= n), None)
         if size is None:
@@ -361,17 +334,17 @@ class Probe:
         return model.name if model is not None else "<deleted>"
 
     def __repr__(self) -> str:
-        count = f"{len(self.keys)} layers" if self._discovered else "layers known after a batch"
+        count = f"{len(self.keys)} layers" if self.discovered else "layers known after a batch"
         return (
             f"Probe(model={self._model_name()!r}, {count}, "
             f"backend={self._backend.name!r}, training={self._training})"
         )
 
 
-def _batched_leaves(shape: Any) -> list[bool]:
-    """Per leaf of an output shape structure, whether its first dimension is the batch."""
-    if isinstance(shape, dict):
-        return [flag for name in sorted(shape) for flag in _batched_leaves(shape[name])]
-    if isinstance(shape, tuple) and shape and isinstance(shape[0], (tuple, dict)):
-        return [flag for item in shape for flag in _batched_leaves(item)]
-    return [bool(shape) and shape[0] is None]
+def _check_recorded(found: Discovery, recorder: Recorder) -> None:
+    missing = found.wanted - set(recorder.outputs)
+    if missing:
+        raise CaptureError(
+            f"The forward pass did not call the layers for keys {sorted(missing)}, "
+            "although discovery did. Does the model's `call` branch on its inputs' values?"
+        )

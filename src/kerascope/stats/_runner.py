@@ -99,12 +99,13 @@ class StatisticsRunner:
     def keys(self) -> tuple[str, ...]:
         """The layer keys summarised, in execution order: the probe's, less
         outputs without a batch axis (computed from constants, the same for
-        every sample: `kerascope.capture` returns them once).
+        every sample: `kerascope.capture` returns them once), and layers with
+        several outputs any of which has none.
 
         Known once the probe is discovered (see `ready`).
         """
         probe = self.probe
-        return tuple(key for key in probe.keys if any(probe.batched(key)))
+        return tuple(key for key in probe.keys if all(probe.batched(key)))
 
     @property
     def specs(self) -> Mapping[str, LayerInfo]:
@@ -112,21 +113,31 @@ class StatisticsRunner:
         specs = self.probe.specs
         return {key: specs[key] for key in self.keys}
 
-    def ready(self, batches: data_module.Batches) -> data_module.Batches:
+    def ready(self, batches: Iterable[tuple[Any, int]]) -> data_module.Batches:
         """`batches`, once the probe knows its layers.
 
         A model whose inputs have unknown dimensions (sequences of any length)
         is discovered on its first batch: this reads that batch ahead, and
-        hands it back first. Other models' batches are returned as they are.
+        hands it back first. `stream` and `run` do this themselves.
+
+        Args:
+            batches: `(numpy batch, samples)` pairs, e.g. from `batches`.
+
+        Returns:
+            The same batches, as `Batches` (with the total sample count, when
+            `batches` knew it).
         """
+        total = getattr(batches, "total", None)
         if self.probe.discovered:
-            return batches
+            if isinstance(batches, data_module.Batches):
+                return batches
+            return data_module.Batches(batches, total)
         iterator = iter(batches)
         first = next(iterator, None)
         if first is None:
-            return batches
+            return data_module.Batches((), total)
         self.probe.discover(first[0])
-        return data_module.Batches(itertools.chain([first], iterator), batches.total)
+        return data_module.Batches(itertools.chain([first], iterator), total)
 
     def batches(self, data: Any, batch_size: int | None = None) -> data_module.Batches:
         """`data` cut into the passes this runner makes.
@@ -185,6 +196,7 @@ class StatisticsRunner:
             An iterator of `(outputs, samples)` per batch: key -> the layer's
             numpy outputs, or their summaries when `on_device`.
         """
+        batches = self.ready(batches)
         step = functools.partial(_step, self.probe, self._input_names)
         if prefetch and backends.current().prefetch:
             results: Iterator[tuple[dict[str, Any], int, list[InputStats]]] = run_ahead(
@@ -225,6 +237,7 @@ class StatisticsRunner:
         Returns:
             `Statistics`, with the inputs' `InputStats`.
         """
+        batches = self.ready(batches)
         accumulator = self.accumulator()
         for _, n in self.stream(batches, accumulator, prefetch=prefetch):
             if advance is not None:
