@@ -77,6 +77,7 @@ def snapshot_parts(
 
     run = monitor._run
     snapshot = monitor.snapshot()
+    probed = run["runner"].forward(run["batches"], prefetch=False)
     # The forward pass alone: the same compiled-probe machinery, returning the
     # model's last layer only (the whole forward pass, one small output).
     forward = kerascope.Probe(model, layers=list(run["runner"].probe.keys)[-1])
@@ -89,7 +90,13 @@ def snapshot_parts(
         "probe pass, every layer to numpy": lambda: [
             run["runner"].probe.run_batch(b, n) for b, n in run["batches"]
         ],
-        "snapshot": monitor.snapshot,  # its background writes are waited for, untimed
+        "snapshot in `fit` (the training thread)": lambda: monitor._take(background=True),
+        "snapshot in `fit` and its background work, waited for": lambda: (
+            monitor._take(background=True),
+            run["output"].wait(),
+        ),
+        "snapshot made at once (`stop_on` beyond nan)": monitor.snapshot,
+        "  statistics (summaries, `Statistics`)": lambda: run["runner"].summarize(probed),
         "  findings (in the snapshot)": lambda: run_rules(snapshot.statistics),
         "  TensorBoard event (background thread)": lambda: writer.write(snapshot.statistics, 0),
         "  history file line (background thread)": lambda: json.dumps(snapshot.to_dict()),
@@ -119,8 +126,8 @@ def bench_snapshot(args: argparse.Namespace, images: np.ndarray, labels: np.ndar
                     start = time.perf_counter()
                     parts[name]()
                     calls[name].append(time.perf_counter() - start)
-                    if name == "snapshot":  # its TensorBoard event must not slow the next part
-                        monitor._run["output"].wait()
+                    if name.startswith("snapshot"):  # its background work must not
+                        monitor._run["output"].wait()  # slow the next part: waited, untimed
             for name in names:
                 times[name].append(statistics.median(calls[name]))
             monitor.history._snapshots.clear()  # keep memory flat
@@ -181,9 +188,13 @@ def bench_fit(args: argparse.Namespace, images: np.ndarray, labels: np.ndarray) 
         candidates: dict[str, Callable[[], Any] | None] = {
             "fit": None,
             "monitor / epoch": lambda: kerascope.ActivationMonitor(probe_x, log_dir=logs),
+            "monitor / epoch, made at once": lambda: kerascope.ActivationMonitor(
+                probe_x, log_dir=logs, stop_on=("dead",)
+            ),
         }
         names = list(candidates)
-        run_fit(x, y, 2, candidates["monitor / epoch"])  # warm-up
+        for name in names[1:]:
+            run_fit(x, y, 2, candidates[name])  # warm-up
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         for r in range(args.fit_rounds):
             for i in range(len(names)):
