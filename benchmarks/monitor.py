@@ -11,10 +11,14 @@ scikit-learn's bundled digits, on the backend chosen by `KERAS_BACKEND`:
    the model's last layer: the whole pass, one small output to numpy; and
    `model.predict_on_batch`), the monitor's probe pass (every layer's output
    to numpy), and a snapshot (every layer: statistics, findings, TensorBoard
-   scalars and histograms; its background writes are waited for, untimed).
-   Per round, each part's median over the faster forward pass's median; the
-   median of the rounds and their quartiles. Target: <= 2x (the floor is 1x:
-   a snapshot runs the probe). Each part of a snapshot is timed the same way.
+   scalars and histograms) three ways: as in `fit`, the training thread's
+   share (the probe pass; the rest is made on the background thread, waited
+   for after it, untimed); the same with that background work waited for,
+   timed (all the work a snapshot makes); and made at once, as with a
+   `stop_on` kind beyond `"nan"`. Per round, each part's median over the
+   faster forward pass's median; the median of the rounds and their
+   quartiles. Target: <= 2x (the floor is 1x: a snapshot runs the probe).
+   Each part of a snapshot is timed the same way.
 2. **`fit` with one snapshot per epoch, for epochs of >= `--epoch-seconds`.**
    The digits are repeated until a baseline epoch lasts that long (the same
    model, more data per epoch). Each round builds and compiles a fresh model
@@ -22,6 +26,8 @@ scikit-learn's bundled digits, on the backend chosen by `KERAS_BACKEND`:
    and times `model.fit`: the fit's time over the baseline fit of the same
    round, minus one (median and quartiles over rounds), and the same for the
    median later epoch (the first compiles the training step). Target: <= 5%.
+   Two monitors: the default (snapshots made in the background) and one
+   making them at once (`stop_on=("dead",)`, which needs the statistics).
 
     KERAS_BACKEND=jax .venv/bin/python benchmarks/monitor.py
 
@@ -173,6 +179,8 @@ def run_fit(
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[*callbacks, clock])
     total = time.perf_counter() - start
+    if len(clock.ends) != epochs:  # a `stop_on` finding stopped it: not comparable
+        raise RuntimeError(f"Expected {epochs} epochs. Received: {len(clock.ends)}")
     return total, float(statistics.median(np.diff(clock.ends)))
 
 

@@ -312,17 +312,17 @@ def test_stop_on_nan_stops_at_the_snapshot_that_found_it(rng):
     # (the epoch's end then snapshots that batch's weights too)
 
 
-def test_snapshots_are_made_off_the_step_unless_a_finding_could_stop_training(
-    train, probe_data
-):
+def test_snapshots_are_made_off_the_step_unless_a_finding_could_stop_training(train, probe_data):
     threads: dict[tuple[str, ...], bool] = {}
     for stop_on in [(), ("nan",), ("dead",)]:
-        seen = []
-        look = keras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: seen.append(
-                any(t.name.startswith("kerascope-monitor-output") for t in threading.enumerate())
-            )
-        )
+        seen: list[bool] = []
+        before = set(threading.enumerate())  # none of this fit's
+
+        def look_for_it(epoch, logs, seen=seen, before=before):
+            names = [thread.name for thread in set(threading.enumerate()) - before]
+            seen.append(any(name.startswith("kerascope-monitor-output") for name in names))
+
+        look = keras.callbacks.LambdaCallback(on_epoch_end=look_for_it)
         monitor = kerascope.ActivationMonitor(probe_data, layers="gap", stop_on=stop_on)
         small_model().fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor, look])
         threads[stop_on] = any(seen)
@@ -339,7 +339,7 @@ def test_an_error_on_the_background_thread_raises_from_fit(train, probe_data, tm
             os.mkdir(path)
 
     monitor = kerascope.ActivationMonitor(probe_data, layers="gap", history_file=path)
-    with pytest.raises(OSError, match="history.jsonl"):
+    with pytest.raises(OSError, match=r"history\.jsonl"):
         small_model().fit(
             *train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor, TakeTheFile()]
         )
