@@ -11,10 +11,14 @@ scikit-learn's bundled digits, on the backend chosen by `KERAS_BACKEND`:
    the model's last layer: the whole pass, one small output to numpy; and
    `model.predict_on_batch`), the monitor's probe pass (every layer's output
    to numpy), and a snapshot (every layer: statistics, findings, TensorBoard
-   scalars and histograms; its background writes are waited for, untimed).
-   Per round, each part's median over the faster forward pass's median; the
-   median of the rounds and their quartiles. Target: <= 2x (the floor is 1x:
-   a snapshot runs the probe). Each part of a snapshot is timed the same way.
+   scalars and histograms) three ways: as in `fit`, the training thread's
+   share (the probe pass; the rest is made on the background thread, waited
+   for after it, untimed); the same with that background work waited for,
+   timed (all the work a snapshot makes); and made at once, as with a
+   `stop_on` kind beyond `"nan"`. Per round, each part's median over the
+   faster forward pass's median; the median of the rounds and their
+   quartiles. Target: <= 2x (the floor is 1x: a snapshot runs the probe).
+   Each part of a snapshot is timed the same way.
 2. **`fit` with one snapshot per epoch, for epochs of >= `--epoch-seconds`.**
    The digits are repeated until a baseline epoch lasts that long (the same
    model, more data per epoch). Each round builds and compiles a fresh model
@@ -22,6 +26,8 @@ scikit-learn's bundled digits, on the backend chosen by `KERAS_BACKEND`:
    and times `model.fit`: the fit's time over the baseline fit of the same
    round, minus one (median and quartiles over rounds), and the same for the
    median later epoch (the first compiles the training step). Target: <= 5%.
+   Two monitors: the default (snapshots made in the background) and one
+   making them at once (`stop_on=("dead",)`, which needs the statistics).
 
     KERAS_BACKEND=jax .venv/bin/python benchmarks/monitor.py
 
@@ -77,6 +83,7 @@ def snapshot_parts(
 
     run = monitor._run
     snapshot = monitor.snapshot()
+    probed = run["runner"].forward(run["batches"], prefetch=False)
     # The forward pass alone: the same compiled-probe machinery, returning the
     # model's last layer only (the whole forward pass, one small output).
     forward = kerascope.Probe(model, layers=list(run["runner"].probe.keys)[-1])
@@ -89,7 +96,13 @@ def snapshot_parts(
         "probe pass, every layer to numpy": lambda: [
             run["runner"].probe.run_batch(b, n) for b, n in run["batches"]
         ],
-        "snapshot": monitor.snapshot,  # its background writes are waited for, untimed
+        "snapshot in `fit` (the training thread)": lambda: monitor._take(background=True),
+        "snapshot in `fit` and its background work, waited for": lambda: (
+            monitor._take(background=True),
+            run["output"].wait(),
+        ),
+        "snapshot made at once (`stop_on` beyond nan)": monitor.snapshot,
+        "  statistics (summaries, `Statistics`)": lambda: run["runner"].summarize(probed),
         "  findings (in the snapshot)": lambda: run_rules(snapshot.statistics),
         "  TensorBoard event (background thread)": lambda: writer.write(snapshot.statistics, 0),
         "  history file line (background thread)": lambda: json.dumps(snapshot.to_dict()),
@@ -119,8 +132,8 @@ def bench_snapshot(args: argparse.Namespace, images: np.ndarray, labels: np.ndar
                     start = time.perf_counter()
                     parts[name]()
                     calls[name].append(time.perf_counter() - start)
-                    if name == "snapshot":  # its TensorBoard event must not slow the next part
-                        monitor._run["output"].wait()
+                    if name.startswith("snapshot"):  # its background work must not
+                        monitor._run["output"].wait()  # slow the next part: waited, untimed
             for name in names:
                 times[name].append(statistics.median(calls[name]))
             monitor.history._snapshots.clear()  # keep memory flat
@@ -166,6 +179,8 @@ def run_fit(
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[*callbacks, clock])
     total = time.perf_counter() - start
+    if len(clock.ends) != epochs:  # a `stop_on` finding stopped it: not comparable
+        raise RuntimeError(f"Expected {epochs} epochs. Received: {len(clock.ends)}")
     return total, float(statistics.median(np.diff(clock.ends)))
 
 
@@ -181,9 +196,13 @@ def bench_fit(args: argparse.Namespace, images: np.ndarray, labels: np.ndarray) 
         candidates: dict[str, Callable[[], Any] | None] = {
             "fit": None,
             "monitor / epoch": lambda: kerascope.ActivationMonitor(probe_x, log_dir=logs),
+            "monitor / epoch, made at once": lambda: kerascope.ActivationMonitor(
+                probe_x, log_dir=logs, stop_on=("dead",)
+            ),
         }
         names = list(candidates)
-        run_fit(x, y, 2, candidates["monitor / epoch"])  # warm-up
+        for name in names[1:]:
+            run_fit(x, y, 2, candidates[name])  # warm-up
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         for r in range(args.fit_rounds):
             for i in range(len(names)):

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import keras
 import numpy as np
@@ -137,3 +138,38 @@ def test_snapshots_are_written_in_order_and_a_failed_write_raises(rng, tmp_path)
     broken.submit(monitor.history[0])
     with pytest.raises(OSError, match=os.path.basename(tmp_path)):
         broken.close()
+
+
+def test_at_most_two_snapshots_are_made_at_a_time_in_order_and_errors_raise(rng):
+    from kerascope.monitor._output import IN_FLIGHT, SnapshotOutput
+
+    monitor = kerascope.ActivationMonitor(rng.random((10, 6), dtype=np.float32))
+    fit_with(monitor, rng)
+    first, second = monitor.history
+    gate = threading.Event()
+
+    def held(snapshot):
+        def make():
+            gate.wait(30)
+            return snapshot
+
+        return make
+
+    output = SnapshotOutput(None, None)
+    made: list = []
+    output.defer(held(first), made.append)
+    output.defer(held(second), made.append)
+    assert IN_FLIGHT == 2
+    third = threading.Thread(target=output.defer, args=(held(first), made.append))
+    third.start()
+    third.join(0.3)
+    assert third.is_alive()  # waits while two are in flight: their outputs stay held
+    gate.set()
+    third.join(30)
+    output.wait()
+    assert made == [first, second, first]
+
+    output.defer(lambda: 1 / 0, made.append)  # an error making a snapshot ...
+    with pytest.raises(ZeroDivisionError):
+        output.close()  # ... raises on the training thread, at the latest at the end
+    assert made == [first, second, first]

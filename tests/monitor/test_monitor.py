@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import keras
 import numpy as np
 import pytest
@@ -275,3 +278,68 @@ def test_the_probe_compiles_during_the_first_epoch_and_never_in_a_snapshot(train
         assert CountsInferenceCalls.calls == counts["ahead"]
     acts = kerascope.capture(model, probe_data, layers="gap")["gap"]
     np.testing.assert_allclose(monitor.history[-1].statistics["gap"].mean, acts.mean(), rtol=1e-5)
+
+
+def test_stop_on_nan_stops_at_the_snapshot_that_found_it(rng):
+    # w falls 1 -> 0.8 -> 0.58 -> 0.31 -> below zero: NaN from the fourth batch's
+    # weights on. The snapshots before it are made in the background; the one
+    # that holds NaN is made at once and stops training after the next batch.
+    x = rng.random((80, 4), dtype=np.float32) * 0.2 + 0.9
+    y = np.zeros((80, 1), np.float32)
+    model = nan_model()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=lambda y, p: keras.ops.mean(p))
+    model.get_layer("out").set_weights([np.ones((4, 1), np.float32), np.zeros(1, np.float32)])
+    weights: list[float] = []
+
+    class Track(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            weights.append(float(self.model.get_layer("root").get_weights()[0]))
+
+    monitor = kerascope.ActivationMonitor(
+        x[:8], every_n_batches=1, every_n_epochs=None, stop_on=("nan",)
+    )
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[monitor, Track()])
+
+    first_negative = next(step for step, w in enumerate(weights, 1) if w < 0)
+    assert first_negative < 8  # NaN appeared within the epoch
+    found = [bool(s.findings.of_kind("nan")) for s in monitor.history]
+    # One snapshot per batch, in order, and the epoch's end snapshots the last batch.
+    assert [s.step for s in monitor.history] == list(range(1, first_negative + 2))
+    assert found.index(True) == first_negative - 1  # the snapshot of the first bad weights
+    assert monitor.stopped_by == monitor.history[first_negative - 1].findings.of_kind("nan")[0]
+    assert monitor.stopped_by.key == "root"
+    assert len(weights) == first_negative + 1  # stopped after the batch it began
+    # (the epoch's end then snapshots that batch's weights too)
+
+
+def test_snapshots_are_made_off_the_step_unless_a_finding_could_stop_training(train, probe_data):
+    threads: dict[tuple[str, ...], bool] = {}
+    for stop_on in [(), ("nan",), ("dead",)]:
+        seen: list[bool] = []
+        before = set(threading.enumerate())  # none of this fit's
+
+        def look_for_it(epoch, logs, seen=seen, before=before):
+            names = [thread.name for thread in set(threading.enumerate()) - before]
+            seen.append(any(name.startswith("kerascope-monitor-output") for name in names))
+
+        look = keras.callbacks.LambdaCallback(on_epoch_end=look_for_it)
+        monitor = kerascope.ActivationMonitor(probe_data, layers="gap", stop_on=stop_on)
+        small_model().fit(*train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor, look])
+        threads[stop_on] = any(seen)
+        assert [s.step for s in monitor.history] == [STEPS, 2 * STEPS]  # all, when fit returns
+    assert threads == {(): True, ("nan",): True, ("dead",): False}
+
+
+def test_an_error_on_the_background_thread_raises_from_fit(train, probe_data, tmp_path):
+    path = tmp_path / "history.jsonl"
+
+    class TakeTheFile(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            os.remove(path)  # the monitor has just created it: a directory takes its place
+            os.mkdir(path)
+
+    monitor = kerascope.ActivationMonitor(probe_data, layers="gap", history_file=path)
+    with pytest.raises(OSError, match=r"history\.jsonl"):
+        small_model().fit(
+            *train, batch_size=16, epochs=2, verbose=0, callbacks=[monitor, TakeTheFile()]
+        )

@@ -7,7 +7,7 @@ import os
 import threading
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import keras
 
@@ -39,9 +39,16 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     - stops training (`model.stop_training`) when a finding of a kind in
       `stop_on` appears, and keeps it in `stopped_by`.
 
-    Statistics and findings are computed during the snapshot; the TensorBoard
-    event and the history-file line are written by a background thread while
-    training goes on, all of them by the end of `fit`.
+    During training, a snapshot only runs the probe: its statistics, findings,
+    TensorBoard event and history-file line are made by a background thread
+    while training goes on, in order, all of them by the time `fit` returns
+    (`history` may lag the latest snapshot by one or two until then; an error
+    there raises at the next snapshot or as `fit` ends). Stopping needs no
+    delay: with `stop_on=("nan",)` the snapshot checks the probe's inputs and
+    outputs for NaN and Inf at once, and makes one that holds any (rare)
+    before training goes on, so the snapshot that finds them stops training.
+    With any other kind in `stop_on`, statistics and findings are made during
+    the snapshot (about 2.5x the probe's forward pass instead of 1x).
 
     Works in `model.fit` on TensorFlow, JAX and torch. On JAX, `fit` keeps the
     model's state outside the model; the monitor reads it through Keras' own
@@ -145,6 +152,8 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self._histograms = bool(histograms)
         self._history_file = history_file
         self._stop_on = stop_on
+        # Only a NaN finding can be ruled out without statistics (see `_take`).
+        self._background = set(stop_on) <= {"nan"}
         self._per_channel = bool(per_channel)
         self._bins = bins
         self._thresholds = thresholds
@@ -154,6 +163,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.stopped_by: Finding | None = None
         self._run: dict[str, Any] | None = None
         self._step = 0
+        self._last_step: int | None = None  # of the last snapshot taken
         self._iterations: int | None = None
         self._epoch = 0
         if every_n_batches is not None:
@@ -192,12 +202,13 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             open(self._history_file, "w", encoding="utf-8").close()  # a new history starts
         if not self.history:  # steps count on across `fit` calls of one monitor
             self._step = 0
+            self._last_step = None
             self._iterations = _iterations(model)
         self.stopped_by = None
 
     def _on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self._batch_due():
-            self.snapshot()
+            self._take(background=self._background)
         self._step += 1  # batches started; all but this one are done
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -212,19 +223,19 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
                 self._step += int((self.params or {}).get("steps") or 0)
         epoch_due = self._every_n_epochs is not None and (epoch + 1) % self._every_n_epochs == 0
         if (epoch_due and not self._taken()) or self._batch_due():
-            self.snapshot()
+            self._take(background=self._background)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         run, self._run = self._run, None
         if run is not None:
             _join(run["compiling"])
-            run["output"].close()  # every event and line written (or a failed write raised)
+            run["output"].close()  # every snapshot made and written (or its error raised)
 
     # -- snapshots -----------------------------------------------------------------
 
     def _taken(self) -> bool:
         """Whether the last snapshot is of the current step."""
-        return bool(self.history) and self.history[-1].step == self._step
+        return self._last_step == self._step
 
     def _batch_due(self) -> bool:
         """Whether a batch interval ends at the current step, not yet snapshotted."""
@@ -232,7 +243,23 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         return n is not None and self._step > 0 and self._step % n == 0 and not self._taken()
 
     def snapshot(self) -> Snapshot:
-        """Takes a snapshot now (the hooks call this at every interval)."""
+        """Takes a snapshot now, and makes it at once (the hooks defer making it).
+
+        Returns:
+            The `Snapshot`, last in `history`.
+
+        Raises:
+            InputError: outside `fit` (before `on_train_begin`).
+        """
+        return cast(Snapshot, self._take(background=False))
+
+    def _take(self, *, background: bool) -> Snapshot | None:
+        """Runs the probe now; makes the snapshot now, or on the output's thread.
+
+        In the background only when no finding can stop training: `stop_on`
+        is empty, or is `("nan",)` and every probe input and output is finite.
+        Returns the snapshot made now, or None.
+        """
         if self._run is None:
             raise InputError(
                 "Expected a running fit: the monitor prepares its probe in on_train_begin. "
@@ -241,12 +268,23 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         model = self.model  # on JAX, this syncs the training state into the variables
         run = self._run
         _join(run["compiling"])
-        statistics = run["runner"].run(run["batches"], prefetch=len(run["batches"]) > 2)
-        findings = run_rules(statistics, thresholds=self._thresholds)
-        snapshot = Snapshot(self._epoch, self._step, statistics, findings)
+        runner, output = run["runner"], run["output"]
+        probed = runner.forward(run["batches"], prefetch=len(run["batches"]) > 2)
+        self._last_step = self._step
+        epoch, step, thresholds = self._epoch, self._step, self._thresholds
+
+        def make() -> Snapshot:
+            statistics = runner.summarize(probed)
+            return Snapshot(epoch, step, statistics, run_rules(statistics, thresholds=thresholds))
+
+        if background and (not self._stop_on or runner.finite(probed)):
+            output.defer(make, self.history.append)
+            return None
+        output.wait()  # the snapshots before it are in `history` first
+        snapshot = make()
         self.history.append(snapshot)
-        run["output"].submit(snapshot)  # TensorBoard and the history file, off the step
-        stopping = [f for f in findings if f.kind in self._stop_on]
+        output.submit(snapshot)  # TensorBoard and the history file, off the step
+        stopping = [f for f in snapshot.findings if f.kind in self._stop_on]
         if stopping and self.stopped_by is None:
             self.stopped_by = stopping[0]
             model.stop_training = True

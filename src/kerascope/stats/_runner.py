@@ -25,6 +25,7 @@ from kerascope.select import LayerSelection
 from kerascope.stats._accumulator import StatsAccumulator
 from kerascope.stats._inputs import InputStats, check_inputs
 from kerascope.stats._passes import BATCH, pass_samples
+from kerascope.stats._probed import ProbedBatch, all_finite
 from kerascope.stats._statistics import Statistics
 from kerascope.stats._summary import summarize_output
 
@@ -196,23 +197,10 @@ class StatisticsRunner:
             An iterator of `(outputs, samples)` per batch: key -> the layer's
             numpy outputs, or their summaries when `on_device`.
         """
-        batches = self.ready(batches)
-        step = functools.partial(_step, self.probe, self._input_names)
-        if prefetch and backends.current().prefetch:
-            results: Iterator[tuple[dict[str, Any], int, list[InputStats]]] = run_ahead(
-                step, batches
-            )
-        else:
-            results = (step(item) for item in batches)
         fold = None
         if accumulator is not None:
             fold = accumulator.update if self.on_device else accumulator.add
-        keys: tuple[str, ...] | None = None
-        for outputs, n, inputs in results:
-            if keys is None:
-                keys = self.keys
-            if len(keys) != len(outputs):
-                outputs = {key: outputs[key] for key in keys}
+        for outputs, n, inputs in self._results(batches, prefetch=prefetch):
             if accumulator is not None and fold is not None:
                 accumulator.add_inputs(inputs)
                 for key, value in outputs.items():
@@ -243,6 +231,69 @@ class StatisticsRunner:
             if advance is not None:
                 advance(n)
         return accumulator.result()
+
+    def forward(
+        self, batches: Iterable[tuple[Any, int]], *, prefetch: bool = True
+    ) -> list[ProbedBatch]:
+        """Runs the probe over `batches`, without summarising: the first half of `run`.
+
+        The outputs are read now, with the model's current weights; `summarize`
+        makes them `Statistics`, later or on another thread.
+
+        Args:
+            batches: `(numpy batch, samples)` pairs, e.g. from `batches`.
+            prefetch: See `stream`. Defaults to `True`.
+
+        Returns:
+            A `ProbedBatch` per batch (outputs of the runner's `keys` only).
+        """
+        return [
+            ProbedBatch(outputs, n, inputs)
+            for outputs, n, inputs in self._results(batches, prefetch=prefetch)
+        ]
+
+    def summarize(self, probed: Iterable[ProbedBatch]) -> Statistics:
+        """The `Statistics` of batches from `forward`: the second half of `run`.
+
+        Equal to `run` over the same batches. Safe on another thread than the
+        one that ran `forward`.
+        """
+        accumulator = self.accumulator()
+        fold = accumulator.update if self.on_device else accumulator.add
+        for batch in probed:
+            accumulator.add_inputs(batch.inputs)
+            for key, value in batch.outputs.items():
+                fold(key, value)
+        return accumulator.result()
+
+    def finite(self, probed: list[ProbedBatch]) -> bool:
+        """Whether every input and output value of batches from `forward` is finite.
+
+        Exact (NaN and ±Inf), and cheap when all is finite: with this `True`,
+        `summarize` finds nothing non-finite, so no `"nan"` finding can come
+        of its `Statistics`.
+        """
+        return all_finite(probed, summaries=self.on_device)
+
+    def _results(
+        self, batches: Iterable[tuple[Any, int]], *, prefetch: bool
+    ) -> Iterator[tuple[dict[str, Any], int, list[InputStats]]]:
+        """`_step` over `batches` (read ahead where it pays), outputs of `keys` only."""
+        batches = self.ready(batches)
+        step = functools.partial(_step, self.probe, self._input_names)
+        if prefetch and backends.current().prefetch:
+            results: Iterator[tuple[dict[str, Any], int, list[InputStats]]] = run_ahead(
+                step, batches
+            )
+        else:
+            results = (step(item) for item in batches)
+        keys: tuple[str, ...] | None = None
+        for outputs, n, inputs in results:
+            if keys is None:
+                keys = self.keys
+            if len(keys) != len(outputs):
+                outputs = {key: outputs[key] for key in keys}
+            yield outputs, n, inputs
 
 
 def _step(
