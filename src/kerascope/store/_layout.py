@@ -51,6 +51,25 @@ def import_zarr() -> Any:
     return zarr
 
 
+def store_dir(path: str | os.PathLike[str], purpose: str = "") -> Path:
+    """`path` as a `Path`, checked to be a directory that could hold a store.
+
+    Args:
+        path: Where the store should be.
+        purpose: What for, appended to the message, e.g. `" to verify"`.
+
+    Raises:
+        StoreError: for a file or a missing path.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise StoreError(
+            f"Expected a kerascope store directory{purpose}. Received: {str(path)!r}, "
+            f"{'a file' if path.exists() else 'which does not exist'}"
+        )
+    return path
+
+
 def array_name(display: str) -> str:
     """A safe Zarr node name for a layer key (or `key[0]`): percent-encoded.
 

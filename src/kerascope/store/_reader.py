@@ -189,12 +189,7 @@ def open_store(path: str | os.PathLike[str]) -> Store:
     (10000, True)
     """
     zarr = _layout.import_zarr()
-    path = Path(path)
-    if not path.is_dir():
-        raise StoreError(
-            f"Expected a kerascope store directory. Received: {str(path)!r}, "
-            f"{'a file' if path.exists() else 'which does not exist'}"
-        )
+    path = _layout.store_dir(path)
     commit = _layout.read_commit(path)
     if commit is None:
         raise StoreError(

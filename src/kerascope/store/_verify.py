@@ -113,12 +113,7 @@ def verify_store(path: str | os.PathLike[str], *, progress: bool = False) -> Ver
     'acts.zarr': no damage; 55 chunks checked, 40 samples committed
     """
     zarr = _layout.import_zarr()
-    path = Path(path)
-    if not path.is_dir():
-        raise StoreError(
-            f"Expected a kerascope store directory to verify. Received: {str(path)!r}, "
-            f"{'a file' if path.exists() else 'which does not exist'}"
-        )
+    path = _layout.store_dir(path, " to verify")
     problems: list[Problem] = []
     samples: int | None = None
     try:
