@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope import plot as plot
     from kerascope.capture import Probe as Probe
     from kerascope.capture import capture as capture
-    from kerascope.capture import gradcam as gradcam  # type: ignore[attr-defined]
+    from kerascope.capture import gradcam as gradcam
     from kerascope.capture import gradients as gradients
     from kerascope.capture import layers as layers
     from kerascope.diagnostics import diagnose as diagnose
@@ -67,7 +67,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "stats": ("kerascope.stats", "stats"),
 }
 
-# Names that left the top level in 0.2, and the subpackage that holds them now.
+# Names that left the top level (they warn), and the subpackage that holds them now.
 _MOVED: dict[str, str] = {
     "Activations": "kerascope.capture",
     "LayerInfo": "kerascope.capture",
