@@ -259,8 +259,8 @@ def test_the_probe_compiles_during_the_first_epoch_and_never_in_a_snapshot(train
         if batch == 0 and "ahead" not in counts:
             # On JAX, fit has moved the variables' values out of the model by now:
             # compiling ahead must not need them.
-            if monitor._run["compiling"] is not None:  # None on torch: nothing compiles
-                monitor._run["compiling"].join()
+            if monitor._run.compiling is not None:  # None on torch: nothing compiles
+                monitor._run.compiling.join()
             counts["ahead"] = CountsInferenceCalls.calls
 
     count = keras.callbacks.LambdaCallback(on_train_batch_end=after_first_batch)

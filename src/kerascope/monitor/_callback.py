@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 import warnings
@@ -21,6 +22,19 @@ from kerascope.select import LayerSelection
 from kerascope.stats import StatisticsRunner
 
 __all__ = ["ActivationMonitor"]
+
+
+@dataclasses.dataclass
+class _Run:
+    """What one `fit` of the monitor holds, from `on_train_begin` to `on_train_end`."""
+
+    runner: StatisticsRunner
+    #: The probe data, cut into the runner's passes once.
+    batches: list[tuple[Any, int]]
+    #: The thread compiling the probe while the trainer compiles its step, if any.
+    compiling: threading.Thread | None
+    #: Where snapshots go: history, the history file, TensorBoard.
+    output: SnapshotOutput
 
 
 class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
@@ -161,7 +175,7 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
         self.history = MonitorHistory()
         #: The finding that stopped training, if one did.
         self.stopped_by: Finding | None = None
-        self._run: dict[str, Any] | None = None
+        self._run: _Run | None = None
         self._step = 0
         self._last_step: int | None = None  # of the last snapshot taken
         self._iterations: int | None = None
@@ -191,13 +205,12 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             writer = EventWriter(
                 os.path.join(os.fspath(self._log_dir), "activations"), histograms=self._histograms
             )
-        self._run = {
-            "runner": runner,
-            "batches": batches,
-            "writer": writer,
-            "compiling": _compile_ahead(probe, batches),
-            "output": SnapshotOutput(writer, self._history_file),
-        }
+        self._run = _Run(
+            runner=runner,
+            batches=batches,
+            compiling=_compile_ahead(probe, batches),
+            output=SnapshotOutput(writer, self._history_file),
+        )
         if self._history_file is not None and not self.history:
             open(self._history_file, "w", encoding="utf-8").close()  # a new history starts
         if not self.history:  # steps count on across `fit` calls of one monitor
@@ -228,8 +241,8 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         run, self._run = self._run, None
         if run is not None:
-            _join(run["compiling"])
-            run["output"].close()  # every snapshot made and written (or its error raised)
+            _join(run.compiling)
+            run.output.close()  # every snapshot made and written (or its error raised)
 
     # -- snapshots -----------------------------------------------------------------
 
@@ -267,9 +280,9 @@ class ActivationMonitor(keras.callbacks.Callback):  # type: ignore[misc]
             )
         model = self.model  # on JAX, this syncs the training state into the variables
         run = self._run
-        _join(run["compiling"])
-        runner, output = run["runner"], run["output"]
-        probed = runner.forward(run["batches"], prefetch=len(run["batches"]) > 2)
+        _join(run.compiling)
+        runner, output = run.runner, run.output
+        probed = runner.forward(run.batches, prefetch=len(run.batches) > 2)
         self._last_step = self._step
         epoch, step, thresholds = self._epoch, self._step, self._thresholds
 
