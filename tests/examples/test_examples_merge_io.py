@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -48,7 +49,7 @@ def test_merged_shards_equal_the_whole(setup, cuts):
     edges = (0, *cuts, len(x))
     shards = [
         top_examples(model, x[a:b], k=6, bottom=True, offset=a, batch_size=16, progress=False)
-        for a, b in zip(edges, edges[1:])
+        for a, b in itertools.pairwise(edges)
     ]
     merged = shards[-1]
     for shard in reversed(shards[:-1]):  # any order
@@ -77,7 +78,8 @@ def test_mismatched_or_overlapping_shards_are_refused(setup):
 def test_json_round_trip_and_files(setup, tmp_path):
     _, _, whole = setup
     text = whole.to_json()
-    assert "NaN" not in text and "pickle" not in text
+    assert "NaN" not in text
+    assert "pickle" not in text
     assert_same(Examples.from_json(text), whole)
     whole.save(tmp_path / "ex.json")
     assert_same(Examples.load(tmp_path / "ex.json"), whole)
@@ -94,7 +96,9 @@ def test_json_round_trip_and_files(setup, tmp_path):
 def test_repr_is_a_table(setup):
     text = repr(setup[2])
     assert text.startswith("Examples(3 layers, k=6, bottom=True, samples=50)")
-    assert "conv" in text and "Conv1D" in text and "best value" in text
+    assert "conv" in text
+    assert "Conv1D" in text
+    assert "best value" in text
 
 
 _READ = """
@@ -102,7 +106,8 @@ import sys, json
 from kerascope.examples import Examples
 ex = Examples.load(sys.argv[1])
 regions = ex["conv"].regions
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("keras", "tensorflow", "jax", "torch"))
+loaded = sorted(m for m in sys.modules
+          if m.split(".")[0] in ("keras", "tensorflow", "jax", "torch"))
 print(json.dumps({"keys": list(ex), "regions": regions.shape, "loaded": loaded}))
 """
 

@@ -61,7 +61,8 @@ def test_the_analytic_regions_of_a_conv_stack_checked_by_hand(stack_and_examples
     _, _, examples = stack_and_examples
     for key, (stride, start, size) in HAND.items():
         assert examples[key].region == Region("image", (16, 16), stride, start, size), key
-    assert examples["gap"].region is None and examples["out"].region is None
+    assert examples["gap"].region is None
+    assert examples["out"].region is None
     assert examples["pool"].region.box((1, 2)).tolist() == [[4, 11], [8, 15]]
     assert examples["c3"].region.box((2, 0)).tolist() == [[0, 16], [0, 15]]
 
@@ -89,7 +90,8 @@ def test_analytic_regions_equal_or_contain_the_gradient_support(stack_and_exampl
         if key == "c3":
             # A dilated kernel on a 3x3 map: its outer taps read padding only, so
             # the support is smaller than the field; the field contains it.
-            assert (support[:, 0] >= box[:, 0]).all() and (support[:, 1] <= box[:, 1]).all()
+            assert (support[:, 0] >= box[:, 0]).all()
+            assert (support[:, 1] <= box[:, 1]).all()
             if position == (1, 1):  # only the centre tap reads the map: pool (1, 1)
                 assert support.tolist() == [[4, 11], [4, 11]]
         else:
@@ -97,12 +99,13 @@ def test_analytic_regions_equal_or_contain_the_gradient_support(stack_and_exampl
 
 
 def test_each_examples_region_contains_its_positions_receptive_field(stack_and_examples):
-    model, x, examples = stack_and_examples
+    model, _x, examples = stack_and_examples
     unit = examples["pool"]
     for c in range(unit.channels):
         box = unit.regions[c, 0]
         support = gradient_box(model, model.get_layer("pool"), unit.positions[c, 0])
-        assert (support[:, 0] >= box[:, 0]).all() and (support[:, 1] <= box[:, 1]).all()
+        assert (support[:, 0] >= box[:, 0]).all()
+        assert (support[:, 1] <= box[:, 1]).all()
 
 
 def test_sequences_padding_residuals_and_pooling_equal_the_gradient_support(rng):
@@ -128,7 +131,8 @@ def test_no_region_after_a_recurrent_layer_or_for_token_inputs(rng):
     examples = top_examples(
         model, rng.standard_normal((4, 6, 2)).astype("float32"), k=2, progress=False
     )
-    assert examples["lstm"].region is None and examples["conv"].region is None
+    assert examples["lstm"].region is None
+    assert examples["conv"].region is None
     assert examples["conv"].regions is None
     tokens = keras.Input((5,), dtype="int32")
     h = keras.layers.Embedding(10, 4, name="embed")(tokens)
