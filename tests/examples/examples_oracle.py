@@ -83,3 +83,19 @@ def _layer_keys(examples: Examples, model: Any) -> list[str]:
     return [
         key for key in keys if any(leaf == key or leaf.startswith(key + "[") for leaf in examples)
     ]
+
+
+def assert_same(a: Examples, b: Examples) -> None:
+    """The same examples: rankings exactly, values to float32 rounding."""
+    assert list(a) == list(b)
+    assert (a.k, a.bottom, a.samples) == (b.k, b.bottom, b.samples)
+    for key in a:
+        for name in ("top", "bottom"):
+            x, y = getattr(a[key], name), getattr(b[key], name)
+            assert (x is None) == (y is None), key
+            if x is None:
+                continue
+            np.testing.assert_array_equal(x.indices, y.indices, err_msg=key)
+            np.testing.assert_array_equal(x.positions, y.positions, err_msg=key)
+            np.testing.assert_allclose(x.values, y.values, rtol=1e-6, atol=1e-6, err_msg=key)
+        assert a[key].region == b[key].region

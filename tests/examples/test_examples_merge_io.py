@@ -11,6 +11,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from examples_oracle import assert_same
 
 from kerascope.examples import Examples, ExamplesError, top_examples
 
@@ -29,18 +30,6 @@ def setup():
     x = np.random.default_rng(2).standard_normal((50, 8, 3)).astype("float32")
     whole = top_examples(model, x, k=6, bottom=True, batch_size=16, progress=False)
     return model, x, whole
-
-
-def assert_same(a: Examples, b: Examples) -> None:
-    assert list(a) == list(b)
-    assert (a.k, a.bottom, a.samples) == (b.k, b.bottom, b.samples)
-    for key in a:
-        for name in ("top", "bottom"):
-            x, y = getattr(a[key], name), getattr(b[key], name)
-            np.testing.assert_array_equal(x.indices, y.indices, err_msg=key)
-            np.testing.assert_array_equal(x.positions, y.positions, err_msg=key)
-            np.testing.assert_allclose(x.values, y.values, rtol=1e-6, atol=1e-6, err_msg=key)
-        assert a[key].region == b[key].region
 
 
 @pytest.mark.parametrize("cuts", [(20,), (3, 17, 40), (49,)])
