@@ -57,7 +57,7 @@ def test_a_crashed_recording_resumes_to_the_live_examples(tmp_path):
     assert partial.samples == 24
     assert partial.examples.samples == ((0, 24),)
     assert_same(partial.examples, top_examples(model, x[:24], k=4, progress=False))
-    with pytest.raises(StoreError, match="recorded with examples=4.*Received: examples=3"):
+    with pytest.raises(StoreError, match=r"recorded with examples=4.*Received: examples=3"):
         kerascope.record(model, crashing(x, 8, 99), path, batch_size=8, examples=3,
                          resume=True, progress=False)  # fmt: skip
     store = kerascope.record(model, crashing(x, 8, 99), path, batch_size=8, examples=4,
@@ -68,6 +68,6 @@ def test_a_crashed_recording_resumes_to_the_live_examples(tmp_path):
 
 def test_a_bad_k_is_refused_before_anything_is_written(tmp_path):
     model, x = model_and_data()
-    with pytest.raises(InputError, match="Expected k to be a positive integer. Received: k=0"):
+    with pytest.raises(InputError, match=r"Expected k to be a positive integer\. Received: k=0"):
         kerascope.record(model, x, tmp_path / "s.zarr", examples=0, progress=False)
     assert not (tmp_path / "s.zarr").exists()
