@@ -24,7 +24,7 @@ def setup():
 
 
 def test_rows_of_crops_with_values_as_captions(setup):
-    model, x, examples = setup
+    _, x, examples = setup
     figure = kerascope.plot.examples(examples, "pool", x, channels=[1, 3])
     shown = panels(figure)
     assert len(shown) == 2 * 3
