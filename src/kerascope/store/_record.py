@@ -149,7 +149,7 @@ def record(
     def statistics() -> dict[str, Any] | None:
         return None if accumulator is None else accumulator.result().to_dict()
 
-    def commit(target: StoreWriter, finish: bool = False) -> None:
+    def save(target: StoreWriter, finish: bool = False) -> None:
         end = target.finish if finish else target.commit
         if tops is None:
             end(statistics())
@@ -175,12 +175,12 @@ def record(
             # a crash loses at most that much work, and fast models do not
             # spend their time serialising statistics.
             if schedule.due():
-                commit(writer)
+                save(writer)
                 schedule.committed()
             bar.advance(n)
     if writer is None:  # unreachable: as_batches refuses empty data
         raise InputError("Expected at least one sample. Received: empty data")
-    commit(writer, finish=True)
+    save(writer, finish=True)
     return open_store(path)
 
 
