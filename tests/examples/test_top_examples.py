@@ -133,3 +133,21 @@ def test_the_top_level_verb_and_its_progress_bar_off_by_default_in_tests(data):
 def test_bad_arguments_are_refused(data, kwargs, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         top_examples(conv_model(), data, progress=False, **kwargs)
+
+
+def test_ties_rank_the_lower_sample_and_the_first_position(rng):
+    inputs = keras.Input((6, 6, 1))
+    conv = keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="conv")
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([np.ones((3, 3, 1, 2), "float32"), np.array([0.0, -100.0], "float32")])
+    x = rng.random((10, 6, 6, 1)).astype("float32")
+    x[[1, 4, 7]] = 0.0  # responses all 0: ties everywhere
+    x[[2, 5]] = -1.0
+    examples = top_examples(model, x, k=10, batch_size=3, progress=False)
+    unit = examples["conv"]
+    # Channel 1 is dead: every sample ties at 0, in index order, at position (0, 0).
+    assert unit.indices[1].tolist() == list(range(10))
+    assert (unit.positions[1] == 0).all()
+    assert unit.indices[0, -5:].tolist() == [1, 2, 4, 5, 7]
+    assert (unit.positions[0, -5:] == 0).all()
+    check_unit(unit, kerascope.capture(model, x)["conv"], 10)

@@ -150,6 +150,12 @@ def _fold(
     n = len(indices)
     values = values.T  # (channels, batch)
     bad = np.isnan(values) | (values == (-np.inf if descending else np.inf))
+    # Past the first batches most batches change nothing: a candidate must beat
+    # a channel's k-th value (a tie loses to its lower index).
+    last = ranking.values[:, -1:]
+    beats = values > last if descending else values < last
+    if not np.isnan(last).any() and not beats.any():
+        return ranking
     values = np.where(bad, np.nan, values)
     if where is None:
         positions = np.zeros((channels, n, ndim), np.int64)

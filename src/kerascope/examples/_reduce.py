@@ -38,13 +38,18 @@ def _graph(x: Any, bottom: bool) -> dict[str, Any]:
     channels = int(x.shape[-1]) if len(x.shape) > 1 else 1
     x = ops.reshape(x, (-1, math.prod(spatial), channels))
     nan = ops.isnan(x)
+    size = math.prod(spatial)
+    iota = ops.reshape(ops.arange(size, dtype="int32"), (1, size, 1))
     found = {}
     for name, sign in _SIGNS[:2] if bottom else _SIGNS[:1]:
         masked = ops.where(nan, -math.inf, -x if sign < 0 else x)
-        flat = ops.argmax(masked, axis=1)
-        value = ops.take_along_axis(masked, ops.expand_dims(flat, 1), axis=1)[:, 0]
+        value = ops.max(masked, axis=1)
         found[name] = -value if sign < 0 else value
         if spatial:
+            # The first position holding the maximum: a max and a min, which
+            # XLA vectorises (its argmax measured 4.5x slower on a CPU).
+            hit = ops.where(masked == ops.expand_dims(value, 1), iota, size)
+            flat = ops.min(hit, axis=1)
             found["arg" + name] = ops.cast(ops.stack(_unravel(flat, spatial), axis=-1), "int32")
     return found
 
