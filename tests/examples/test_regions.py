@@ -118,7 +118,8 @@ def test_sequences_padding_residuals_and_pooling_equal_the_gradient_support(rng)
     for key in ("a", "add", "bn", "avg", "crop", "causal"):
         region = examples[key].region
         assert region is not None, key
-        for p in range(examples[key].spatial_shape[0]):
+        length = examples[key].spatial_shape[0]
+        for p in sorted({0, 1, length // 2, length - 1}):  # the edges and the middle
             got = gradient_box(model, model.get_layer(key), (p,))
             assert got.tolist() == region.box((p,)).tolist(), (key, p)
 
