@@ -115,10 +115,13 @@ def test_integer_outputs_rank_as_float(rng):
     check_unit(unit, kerascope.capture(model, x)["argmax"], 4)
 
 
-def test_the_top_level_verb_and_its_progress_bar_off_by_default_in_tests(data):
+def test_the_top_level_verb_and_its_progress_bar(data, capsys):
     model = conv_model()
     examples = kerascope.top_examples(model, data[:8], "dense", k=2, progress=False)
     assert list(examples) == ["dense"]
+    assert capsys.readouterr().err == ""
+    kerascope.top_examples(model, data[:8], "dense", k=2, progress=True)
+    assert "examples" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

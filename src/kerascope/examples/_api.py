@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kerascope._progress import ProgressBar
@@ -88,7 +88,13 @@ def top_examples(
     runner = examples_runner(model, layers, bottom=bottom, training=training)
     batches = runner.batches(data, batch_size)
     accumulator = examples_accumulator(
-        model, runner.specs, k=k, bottom=bottom, offset=offset, regions=regions
+        model,
+        runner.specs,
+        k=k,
+        bottom=bottom,
+        offset=offset,
+        regions=regions,
+        input_names=runner.probe.input_names,
     )
     with ProgressBar(progress, "examples", total=batches.total) as bar:
         for outputs, n in runner.stream(batches):
@@ -127,8 +133,10 @@ def examples_accumulator(
     bottom: bool,
     offset: int = 0,
     regions: bool = True,
+    input_names: Sequence[str] = (),
 ) -> ExamplesAccumulator:
-    """An `ExamplesAccumulator` for the layers of `specs` (a runner's)."""
+    """An `ExamplesAccumulator` for the layers of `specs` (a runner's); `input_names`
+    name the model's inputs in the regions (a runner's `probe.input_names`)."""
     shapes = {}
     for info in specs.values():
         for leaf, shape in output_leaves(info.key, info.shape):
@@ -139,15 +147,18 @@ def examples_accumulator(
         bottom=bool(bottom),
         offset=offset,
         shapes=shapes,
-        regions=_regions(model, specs, shapes) if regions else None,
+        regions=_regions(model, specs, shapes, input_names) if regions else None,
     )
 
 
 def _regions(
-    model: Any, specs: Mapping[str, LayerInfo], shapes: Mapping[str, tuple[int, ...]]
+    model: Any,
+    specs: Mapping[str, LayerInfo],
+    shapes: Mapping[str, tuple[int, ...]],
+    input_names: Sequence[str],
 ) -> dict[str, Region | None]:
     """Leaf key -> its region, for single-output layers the analytic walk reaches."""
-    found = analytic_regions(model)
+    found = analytic_regions(model, input_names)
     if not found:
         return {}
     by_key = layers_of(model)

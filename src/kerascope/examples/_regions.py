@@ -12,7 +12,7 @@ the other.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
@@ -37,11 +37,14 @@ _WINDOWED = ("Conv", "Pooling")
 _OTHER_AXES = {"LayerNormalization": "axis", "Softmax": "axis", "Concatenate": "axis"}
 
 
-def analytic_regions(model: Any) -> dict[Any, Region]:
+def analytic_regions(model: Any, input_names: Sequence[str] = ()) -> dict[Any, Region]:
     """The `Region` of every layer output the walk reaches, by layer object.
 
     Args:
         model: A Sequential or Functional Keras model.
+        input_names: The names of the model's inputs, in order (as
+            `kerascope.capture.Probe.input_names`). Defaults to none: the
+            input layers' or tensors' own names.
 
     Returns:
         Layer -> the `Region` of its output's positions in the model input
@@ -54,6 +57,8 @@ def analytic_regions(model: Any) -> dict[Any, Region]:
         if type(layer).__name__ == "InputLayer"
     }
     known: dict[int, Region] = {}
+    if len(input_names) == len(inputs):
+        names.update({id(t): name for t, name in zip(inputs, input_names)})
     for tensor in inputs:
         shape = tuple(tensor.shape)
         dtype = keras.backend.standardize_dtype(tensor.dtype)

@@ -131,7 +131,9 @@ def record(
     accumulator = runner.accumulator(buffer_bytes=0) if stats else None
     tops = None
     if examples is not None:
-        tops = examples_accumulator(model, runner.specs, k=examples, bottom=False)
+        tops = examples_accumulator(
+            model, runner.specs, k=examples, bottom=False, input_names=probe.input_names
+        )
     if resume and state == "store":
         _refuse_damage(path)
         writer = StoreWriter.reopen(path, cast)
