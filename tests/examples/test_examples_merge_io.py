@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from examples_oracle import assert_same
 
+from kerascope.errors import SelectionError
 from kerascope.examples import Examples, ExamplesError, top_examples
 
 
@@ -60,8 +61,10 @@ def test_mismatched_or_overlapping_shards_are_refused(setup):
         whole | other_keys
     with pytest.raises(TypeError):
         whole | 3
-    with pytest.raises(ExamplesError, match="Received: 'nope'"):
+    with pytest.raises(SelectionError, match="nope"):
         whole["nope"]
+    assert "nope" not in whole
+    assert "conv" in whole
 
 
 def test_json_round_trip_and_files(setup, tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 
 from kerascope._text import table
 from kerascope.examples._unit import ExamplesError, UnitExamples
+from kerascope.select import unknown_key
 
 __all__ = ["FORMAT", "Examples"]
 
@@ -63,9 +64,7 @@ class Examples(Mapping[str, UnitExamples]):
         try:
             return self._units[key]
         except KeyError:
-            raise ExamplesError(
-                f"Expected one of the keys {list(self._units)}. Received: {key!r}"
-            ) from None
+            raise unknown_key(key, list(self._units), "examples") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._units)

@@ -62,7 +62,7 @@ def examples(
         A `matplotlib.figure.Figure`, one row of `k` panels per channel.
 
     Raises:
-        ExamplesError: for a key the examples do not hold.
+        SelectionError: for a key the examples do not hold.
         InputError: for a channel out of range, data that does not hold the
             examples' samples, `bottom` without bottom examples, or a bad `alpha`.
         ImportError: if matplotlib is not installed.
