@@ -10,8 +10,10 @@ after one warm-up run each) and medians over the rounds:
   response per sample and channel reduced inside the compiled forward pass.
 - `top_examples one`: the same for one layer (`conv2`).
 - `host reduction all`: the same ranking, with the layer outputs brought to
-  the host and reduced with numpy (the alternative `top_examples` did not
-  choose: `StatisticsRunner(on_device=False)` + `ExamplesAccumulator.add`).
+  the host and reduced with numpy (`StatisticsRunner(on_device=False)` +
+  `ExamplesAccumulator.add`): what `top_examples` itself does with torch on
+  a CPU, where it measured faster; on JAX and TensorFlow the in-graph
+  reduction measured faster.
 
 Ratios compare each mode's median seconds with `predict`'s. Run it once per
 backend, from the repository root:

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kerascope import backends
 from kerascope._progress import ProgressBar
 from kerascope.capture import LayerInfo
 from kerascope.capture import layers as layers_of
@@ -40,7 +41,9 @@ def top_examples(
     Streams `data` once through the one pipeline (`StatisticsRunner`): inside
     the compiled forward pass each layer's output is reduced to every
     sample's strongest response per channel and where it is, so only those
-    reach the host, and memory stays bounded by a batch and `k`.
+    reach the host (with torch on a CPU, which compiles nothing, numpy
+    reduces the outputs on the host: measured faster there). Memory stays
+    bounded by a batch and `k`.
 
     A channel is the last axis (every unit of a dense output `(batch,
     units)`). A sample's response is its maximum over the spatial positions
@@ -85,7 +88,15 @@ def top_examples(
     check_k(k)
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise InputError(f"Expected offset to be an integer >= 0. Received: offset={offset!r}")
-    runner = examples_runner(model, layers, bottom=bottom, training=training)
+    # Where the strongest responses are found: inside the compiled pass, or
+    # (torch on a CPU, which compiles nothing) with numpy on the host outputs;
+    # each measured the faster there (`benchmarks/examples.py`).
+    backend = backends.current()
+    on_host = backend.name == "torch" and not backend.accelerated
+    if on_host:
+        runner = StatisticsRunner(model, layers, training=training, on_device=False)
+    else:
+        runner = examples_runner(model, layers, bottom=bottom, training=training)
     batches = runner.batches(data, batch_size)
     accumulator = examples_accumulator(
         model,
@@ -98,8 +109,11 @@ def top_examples(
     )
     with ProgressBar(progress, "examples", total=batches.total) as bar:
         for outputs, n in runner.stream(batches):
-            for key, reduced in outputs.items():
-                accumulator.update(key, reduced, n)
+            for key, value in outputs.items():
+                if on_host:
+                    accumulator.add(key, value, n)
+                else:
+                    accumulator.update(key, value, n)
             accumulator.advance(n)
             bar.advance(n)
     return accumulator.result()
