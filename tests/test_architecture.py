@@ -28,7 +28,7 @@ FLOORS: dict[str, float] = {
     "stats": 4,
     "store": 5,
     "diagnostics": 5,
-    "examples": 5,
+    "examples": 4.5,
     "compare": 5,
     "interventions": 5,
     "visualize": 6,

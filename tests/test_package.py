@@ -26,6 +26,7 @@ VERBS_AND_CLASSES = {
     "open": "kerascope.store",
     "diagnose": "kerascope.diagnostics",
     "report": "kerascope.report",
+    "top_examples": "kerascope.examples",
     "ActivationMonitor": "kerascope.monitor",
 }
 ERRORS = ("KerascopeError", "InputError", "SelectionError", "CaptureError", "StoreError")

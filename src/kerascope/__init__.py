@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.capture import gradients as gradients
     from kerascope.capture import layers as layers
     from kerascope.diagnostics import diagnose as diagnose
+    from kerascope.examples import top_examples as top_examples
     from kerascope.monitor import ActivationMonitor as ActivationMonitor
     from kerascope.report import report as report
     from kerascope.stats import stats as stats
@@ -65,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "record": ("kerascope.store", "record"),
     "report": ("kerascope.report", "report"),
     "stats": ("kerascope.stats", "stats"),
+    "top_examples": ("kerascope.examples", "top_examples"),
 }
 
 # Names that left the top level (they warn), and the subpackage that holds them now.
@@ -102,6 +104,7 @@ __all__ = [
     "record",
     "report",
     "stats",
+    "top_examples",
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from kerascope import __version__
 from kerascope._inputs import PREPROCESS
-from kerascope.cli import _commands
+from kerascope.cli import _commands, _examples
 
 __all__ = ["parser"]
 
@@ -110,6 +110,19 @@ def parser() -> argparse.ArgumentParser:
         "stats", _commands.stats_command, "print activation statistics per layer", model, data
     )
     sub.add_argument("--json", metavar="FILE", help="also save them as JSON ('-': stdout only)")
+    sub = command(
+        "examples",
+        _examples.examples_command,
+        "the inputs that drive each unit hardest (top dataset examples)",
+        model,
+        data,
+    )
+    sub.add_argument("-k", type=_positive, default=9, metavar="N", help="default: %(default)s")
+    sub.add_argument("--bottom", action="store_true", help="also keep the most negative")
+    sub.add_argument(
+        "--channels", type=_examples.channels, metavar="C", help="for PNG: e.g. 0-7 (default: 8)"
+    )
+    sub.add_argument("-o", "--out", metavar="FILE", help="a .json file, or .png figures")
     sub = command(
         "diagnose",
         _commands.diagnose_command,

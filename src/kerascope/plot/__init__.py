@@ -15,8 +15,9 @@ Example:
 
 from kerascope.plot._distributions import histograms
 from kerascope.plot._evolution import evolution
+from kerascope.plot._examples import examples
 from kerascope.plot._feature_maps import feature_maps
 from kerascope.plot._overlay import overlay
 from kerascope.plot._profile import layer_profile
 
-__all__ = ["evolution", "feature_maps", "histograms", "layer_profile", "overlay"]
+__all__ = ["evolution", "examples", "feature_maps", "histograms", "layer_profile", "overlay"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 import keras
@@ -19,6 +19,7 @@ import keras
 from kerascope import backends
 from kerascope import data as data_module
 from kerascope.capture import LayerInfo, Probe, cached_probe
+from kerascope.errors import InputError, StatsError
 from kerascope.keys import output_leaves
 from kerascope.prefetch import run_ahead
 from kerascope.select import LayerSelection
@@ -58,6 +59,14 @@ class StatisticsRunner:
         on_device: Summarise inside the compiled pass. Defaults to `None`: on
             an accelerator. `False` makes `stream` yield the layer outputs
             themselves (as `record` needs, to write them).
+        reduce: Another reduction to run inside the compiled pass instead of
+            the statistics' summaries: a traceable `(key, output) -> tensors`
+            of `keras.ops` (see `kerascope.capture.Probe`). `stream` then
+            yields what it returns, per key and batch, and no statistics are
+            kept (`run`, `summarize` and an accumulator refuse). Defaults to
+            `None`.
+        reduce_id: Names `reduce` in the probe cache: equal ids must mean
+            equivalent functions. Required with `reduce`. Defaults to `None`.
 
     Raises:
         InputError: for a non-Keras or unbuilt model.
@@ -80,11 +89,26 @@ class StatisticsRunner:
         per_channel: bool = True,
         bins: int = 64,
         on_device: bool | None = None,
+        reduce: Callable[[str, Any], Any] | None = None,
+        reduce_id: Hashable = None,
     ) -> None:
         self.on_device = backends.current().accelerated if on_device is None else bool(on_device)
         self.per_channel = bool(per_channel)
         self.bins = bins
-        if self.on_device:
+        self.reduced = reduce is not None
+        if reduce is not None:
+            if reduce_id is None:
+                raise InputError(
+                    "Expected a reduce_id naming the reduce function. Received: reduce_id=None"
+                )
+            self.probe = cached_probe(
+                model,
+                layers,
+                training=training,
+                reduce=reduce,
+                reduce_id=("kerascope.stats.runner", reduce_id),
+            )
+        elif self.on_device:
             self.probe = cached_probe(
                 model,
                 layers,
@@ -199,6 +223,7 @@ class StatisticsRunner:
         """
         fold = None
         if accumulator is not None:
+            self._refuse_reduced("an accumulator")
             fold = accumulator.update if self.on_device else accumulator.add
         for outputs, n, inputs in self._results(batches, prefetch=prefetch):
             if accumulator is not None and fold is not None:
@@ -225,6 +250,7 @@ class StatisticsRunner:
         Returns:
             `Statistics`, with the inputs' `InputStats`.
         """
+        self._refuse_reduced("run")
         batches = self.ready(batches)
         accumulator = self.accumulator()
         for _, n in self.stream(batches, accumulator, prefetch=prefetch):
@@ -258,6 +284,7 @@ class StatisticsRunner:
         Equal to `run` over the same batches. Safe on another thread than the
         one that ran `forward`.
         """
+        self._refuse_reduced("summarize")
         accumulator = self.accumulator()
         fold = accumulator.update if self.on_device else accumulator.add
         for batch in probed:
@@ -274,6 +301,13 @@ class StatisticsRunner:
         of its `Statistics`.
         """
         return all_finite(probed, summaries=self.on_device)
+
+    def _refuse_reduced(self, what: str) -> None:
+        if self.reduced:
+            raise StatsError(
+                f"Expected a runner without reduce= for {what} (statistics). "
+                "Received: a runner made with its own reduce="
+            )
 
     def _results(
         self, batches: Iterable[tuple[Any, int]], *, prefetch: bool

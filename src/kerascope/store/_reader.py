@@ -78,6 +78,17 @@ class Store(Mapping[str, Any]):
 
         return Statistics.from_dict(data)
 
+    @property
+    def examples(self) -> Any:
+        """The recorded `kerascope.examples.Examples` (`record(..., examples=k)`), or
+        None (not asked for). Those of the committed samples, if not complete."""
+        data = self._commit.get("examples")
+        if data is None:
+            return None
+        from kerascope.examples import Examples
+
+        return Examples.from_dict(data)
+
     def __getitem__(self, key: str) -> Any:
         layer = self._layers.get(key)
         if layer is None:

@@ -13,6 +13,7 @@ import keras
 from kerascope import data as data_lib
 from kerascope._progress import ProgressBar
 from kerascope.errors import InputError, StoreError
+from kerascope.examples import Examples, ExamplesAccumulator, check_k, examples_accumulator
 from kerascope.select import LayerSelection
 from kerascope.store import _layout
 from kerascope.store._reader import Store, open_store
@@ -34,6 +35,7 @@ def record(
     batch_size: int = 32,
     dtype: str | None = None,
     stats: bool = True,
+    examples: int | None = None,
     overwrite: bool = False,
     resume: bool = False,
     progress: bool = True,
@@ -65,6 +67,9 @@ def record(
         stats: Also compute streaming statistics (on the outputs as computed,
             before any `dtype` cast) in the same forward pass, and store
             them. Defaults to `True`.
+        examples: Also keep the top `examples` dataset examples per channel
+            (see `kerascope.top_examples`) in the same forward pass: read
+            back as `Store.examples`. Defaults to `None` (none).
         overwrite: Replace an existing store at `path`. Defaults to `False`.
         resume: Continue the interrupted recording at `path` (start one if
             there is none). Defaults to `False`.
@@ -110,6 +115,8 @@ def record(
             "`overwrite=True` to replace it or `resume=True` to continue it. "
             "Received: overwrite=False, resume=False"
         )
+    if examples is not None:
+        check_k(examples)
     _layout.import_zarr()
 
     from kerascope.stats import StatisticsRunner
@@ -122,6 +129,11 @@ def record(
 
     writer: StoreWriter | None = None
     accumulator = runner.accumulator(buffer_bytes=0) if stats else None
+    tops = None
+    if examples is not None:
+        tops = examples_accumulator(
+            model, runner.specs, k=examples, bottom=False, input_names=probe.input_names
+        )
     if resume and state == "store":
         _refuse_damage(path)
         writer = StoreWriter.reopen(path, cast)
@@ -133,10 +145,18 @@ def record(
             from kerascope.stats import Statistics
 
             accumulator.resume(Statistics.from_dict(commit["statistics"]))
+        _resume_examples(tops, commit, writer.samples, path)
     done = writer.samples if writer is not None else 0
 
     def statistics() -> dict[str, Any] | None:
         return None if accumulator is None else accumulator.result().to_dict()
+
+    def save(target: StoreWriter, finish: bool = False) -> None:
+        end = target.finish if finish else target.commit
+        if tops is None:
+            end(statistics())
+        else:  # the examples of every sample so far, from 0
+            end(statistics(), tops.result(((0, tops.next),) if tops.next else ()).to_dict())
 
     schedule.committed()
     with ProgressBar(progress, "recording", total=batches.total) as bar:
@@ -149,17 +169,39 @@ def record(
                     remove(path)
                 writer = StoreWriter.create(path, meta, batches.total or 0, batch_size, cast)
             writer.write(outputs, n)
+            if tops is not None:
+                for key, value in outputs.items():
+                    tops.add(key, value, n)
+                tops.advance(n)
             # Batches become visible in commits, at most every commit_seconds:
             # a crash loses at most that much work, and fast models do not
             # spend their time serialising statistics.
             if schedule.due():
-                writer.commit(statistics())
+                save(writer)
                 schedule.committed()
             bar.advance(n)
     if writer is None:  # unreachable: as_batches refuses empty data
         raise InputError("Expected at least one sample. Received: empty data")
-    writer.finish(statistics())
+    save(writer, finish=True)
     return open_store(path)
+
+
+def _resume_examples(
+    tops: ExamplesAccumulator | None, commit: dict[str, Any], samples: int, path: Path
+) -> None:
+    """Continues `tops` from the examples of a store's committed samples."""
+    data = commit.get("examples")
+    recorded = None if data is None else data.get("k")
+    asked = None if tops is None else tops.k
+    if samples and recorded != asked:
+        raise StoreError(
+            f"Cannot resume the store at {str(path)!r}: it was recorded with "
+            f"examples={recorded!r}. Expected the same to resume it (or `overwrite=True`). "
+            f"Received: examples={asked!r}"
+        )
+    if tops is not None and data is not None:
+        tops.resume(Examples.from_dict(data))
+        tops.next = samples
 
 
 def _skip(

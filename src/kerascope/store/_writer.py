@@ -162,16 +162,25 @@ class StoreWriter:
             array.resize((capacity, *array.shape[1:]))
         self._capacity = capacity
 
-    def commit(self, statistics: dict[str, Any] | None) -> None:
-        """Makes every batch written so far visible, with their statistics."""
+    def commit(
+        self, statistics: dict[str, Any] | None, examples: dict[str, Any] | None = None
+    ) -> None:
+        """Makes every batch written so far visible, with their statistics and examples."""
         with writing(self.path, self.samples):
             _layout.write_commit(
                 self.path,
-                {"samples": self.written, "complete": False, "statistics": statistics},
+                {
+                    "samples": self.written,
+                    "complete": False,
+                    "statistics": statistics,
+                    "examples": examples,
+                },
             )
         self.samples = self.written
 
-    def finish(self, statistics: dict[str, Any] | None) -> None:
+    def finish(
+        self, statistics: dict[str, Any] | None, examples: dict[str, Any] | None = None
+    ) -> None:
         """Trims the arrays to the samples recorded and marks the store complete."""
         self.samples = self.written
         with writing(self.path, self.samples):
@@ -183,6 +192,7 @@ class StoreWriter:
                     "samples": self.samples,
                     "complete": True,
                     "statistics": statistics,
+                    "examples": examples,
                     "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                 },
             )
