@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.stats import stats as stats
     from kerascope.store import open as open
     from kerascope.store import record as record
+    from kerascope.visualize import visualize as visualize
 
 __version__ = "0.1.0"
 
@@ -65,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "record": ("kerascope.store", "record"),
     "report": ("kerascope.report", "report"),
     "stats": ("kerascope.stats", "stats"),
+    "visualize": ("kerascope.visualize", "visualize"),
 }
 
 # Names that left the top level (they warn), and the subpackage that holds them now.
@@ -102,6 +104,7 @@ __all__ = [
     "record",
     "report",
     "stats",
+    "visualize",
 ]
 
 
