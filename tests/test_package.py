@@ -117,8 +117,7 @@ def test_verbs_named_like_their_subpackage_survive_its_first_import():
         " kerascope.capture.__module__, kerascope.visualize.__module__)\n"
     )
     assert fresh_python(code) == (
-        "kerascope.stats._api kerascope.report._api kerascope.capture._api"
-        " kerascope.visualize._api"
+        "kerascope.stats._api kerascope.report._api kerascope.capture._api kerascope.visualize._api"
     )
 
 

@@ -53,13 +53,13 @@ class Parameterization:
         """Initial parameters `(n, ...)` drawn from `rng`."""
         if self.kind == "pixel":
             shape: tuple[int, ...] = self.shape
-        else:
-            scale = self.matrices["scale"]
-            shape = (2, *scale.shape, self.shape[-1])
+        else:  # (real/imaginary, channels, *frequencies)
+            shape = (2, self.shape[-1], *self.matrices["scale"].shape)
         return (rng.standard_normal((n, *shape)) * _INIT_SD).astype("float32")
 
     def images(self, params: Any) -> Any:
         """`(n, ...)` parameters -> images `(n, *shape)` inside `value_range`."""
+        params = keras.ops.convert_to_tensor(params)
         x = params if self.kind == "pixel" else self._inverse_dft(params)
         if self.decorrelated:
             x = keras.ops.matmul(x, keras.ops.convert_to_tensor(self.matrices["colour"].T))
@@ -67,20 +67,24 @@ class Parameterization:
         return low + (high - low) * keras.ops.sigmoid(x)
 
     def _inverse_dft(self, params: Any) -> Any:
-        """The orthonormal inverse real DFT of the scaled spectrum `(n, 2, *freqs, c)`."""
+        """The orthonormal inverse real DFT of the scaled spectrum, divided by 4.
+
+        `params` is `(n, 2, channels, *frequencies)`; all products are
+        matrix products over the last two axes (einsum is slow on torch).
+        """
         m = {name: keras.ops.convert_to_tensor(a) for name, a in self.matrices.items()}
-        scale = keras.ops.expand_dims(m["scale"], -1)
-        real, imag = params[:, 0] * scale, params[:, 1] * scale
-        if len(self.shape) == 3:  # complex inverse along the height first
-            real, imag = (
-                keras.ops.einsum("hk,nkwc->nhwc", m["cos_h"], real)
-                - keras.ops.einsum("hk,nkwc->nhwc", m["sin_h"], imag),
-                keras.ops.einsum("hk,nkwc->nhwc", m["sin_h"], real)
-                + keras.ops.einsum("hk,nkwc->nhwc", m["cos_h"], imag),
-            )
-        last = "nhkc->nhwc" if len(self.shape) == 3 else "nkc->nwc"
-        real_part = keras.ops.einsum(f"wk,{last}", m["cos_w"], real)
-        return (real_part - keras.ops.einsum(f"wk,{last}", m["sin_w"], imag)) / 4.0
+        spectrum = params * m["scale"]  # (n, 2, c, [height,] half)
+        if len(self.shape) == 3:
+            height = self.shape[0]
+            stacked = keras.ops.concatenate([spectrum[:, 0], spectrum[:, 1]], axis=-2)
+            # The complex inverse along the height: [real; imag] -> [real; imag].
+            mixed = keras.ops.matmul(m["height"], stacked)  # (n, c, 2 * height, half)
+            real, imag = mixed[:, :, :height], mixed[:, :, height:]
+            x = keras.ops.matmul(keras.ops.concatenate([real, imag], axis=-1), m["width"])
+            return keras.ops.transpose(x, (0, 2, 3, 1)) / 4.0
+        both = keras.ops.concatenate([spectrum[:, 0], spectrum[:, 1]], axis=-1)
+        x = keras.ops.matmul(both, m["width"])  # (n, c, width)
+        return keras.ops.transpose(x, (0, 2, 1)) / 4.0
 
 
 def parameterization(
@@ -105,19 +109,19 @@ def _dft_matrices(spatial: tuple[int, ...]) -> dict[str, np.ndarray]:
     width = spatial[-1]
     half = width // 2 + 1
     norm = np.sqrt(float(np.prod(spatial)))
-    w, k = np.arange(width)[:, None], np.arange(half)[None, :]
+    k, w = np.arange(half)[:, None], np.arange(width)[None, :]
     # A real signal's spectrum counts each frequency but 0 (and width/2) twice.
     weight = np.where((k == 0) | ((width % 2 == 0) & (k == width // 2)), 1.0, 2.0)
-    out = {
-        "cos_w": np.cos(2 * np.pi * w * k / width) * weight / norm,
-        "sin_w": np.sin(2 * np.pi * w * k / width) * weight / norm,
-    }
+    cos_w = np.cos(2 * np.pi * k * w / width) * weight / norm  # (half, width)
+    sin_w = np.sin(2 * np.pi * k * w / width) * weight / norm
+    # Real and imaginary parts of a half spectrum -> the real signal.
+    out = {"width": np.concatenate([cos_w, -sin_w], axis=0)}
     freq_w = np.fft.rfftfreq(width)
     if len(spatial) == 2:
         height = spatial[0]
         h, kh = np.arange(height)[:, None], np.arange(height)[None, :]
-        out["cos_h"] = np.cos(2 * np.pi * h * kh / height)
-        out["sin_h"] = np.sin(2 * np.pi * h * kh / height)
+        cos_h, sin_h = np.cos(2 * np.pi * h * kh / height), np.sin(2 * np.pi * h * kh / height)
+        out["height"] = np.block([[cos_h, -sin_h], [sin_h, cos_h]])
         freq = np.sqrt(np.fft.fftfreq(height)[:, None] ** 2 + freq_w[None, :] ** 2)
     else:
         freq = np.abs(freq_w)

@@ -209,7 +209,7 @@ def neuron(key: str, units: Units, position: Sequence[int] | None = None) -> Obj
                 f"Expected a position with {len(tensor.shape) - 2} indices for {key!r} of shape "
                 f"{tuple(tensor.shape)}. Received: position={position!r}"
             )
-        index_tuple = (slice(None), *where)  # noqa: RUF005 (star in a subscript needs 3.11)
+        index_tuple = (slice(None), *where)
         return _pick(tensor[index_tuple], index)
 
     return Objective(value, [key], f"neuron({key!r}, {_label(index)})", batch)
