@@ -18,5 +18,13 @@ from kerascope.plot._evolution import evolution
 from kerascope.plot._feature_maps import feature_maps
 from kerascope.plot._overlay import overlay
 from kerascope.plot._profile import layer_profile
+from kerascope.plot._visualizations import visualizations
 
-__all__ = ["evolution", "feature_maps", "histograms", "layer_profile", "overlay"]
+__all__ = [
+    "evolution",
+    "feature_maps",
+    "histograms",
+    "layer_profile",
+    "overlay",
+    "visualizations",
+]
