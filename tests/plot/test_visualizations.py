@@ -38,14 +38,16 @@ def test_one_labelled_panel_per_image_and_the_dead_in_the_title(vis):
 
 def test_max_images_and_a_vector_model(vis):
     figure = kerascope.plot.visualizations(vis, max_images=2)
-    assert len(panels(figure)) == 2 and "first 2 of 5" in text(figure)
+    assert len(panels(figure)) == 2
+    assert "first 2 of 5" in text(figure)
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, name="d")])
     dense = kerascope.visualize(model, "d", steps=2, progress=False)
     figure = kerascope.plot.visualizations(dense)
     bars = [ax for ax in figure.axes if ax.patches]
-    assert len(bars) == 3 and len(bars[0].patches) == 5
+    assert len(bars) == 3
+    assert len(bars[0].patches) == 5
 
 
 def test_anything_else_is_refused():
-    with pytest.raises(InputError, match="Visualization. Received: dict"):
+    with pytest.raises(InputError, match=r"Visualization\. Received: dict"):
         kerascope.plot.visualizations({"images": np.zeros((1, 2, 2, 3))})
