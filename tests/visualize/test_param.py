@@ -74,3 +74,29 @@ def test_no_transform_is_the_identity_and_pad_fills_with_mid_grey():
     shifted = np.tile(np.array([1, 0, 3, 0, 1, 0, 0, 0], "float32"), (2, 1))
     out = keras.ops.convert_to_numpy(sampler.apply(images, shifted))
     np.testing.assert_allclose(out[:, :, 3:], 0.5)  # read from beyond the right edge
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_the_warp_equals_keras_affine_transform_inside_the_image(padded):
+    images = np.random.default_rng(5).random((3, 12, 10, 2)).astype("float32")
+    chosen = [tr.pad(2)] if padded else []
+    sampler = tr.Sampler(
+        [*chosen, tr.scale(0.8, 1.2), tr.rotate(30), tr.jitter(2)], (12, 10, 2), (0.0, 1.0)
+    )
+    maps = sampler.draw(3, np.random.default_rng(6))
+    got = keras.ops.convert_to_numpy(sampler.apply(images, maps))
+    expected = keras.ops.convert_to_numpy(
+        keras.ops.image.affine_transform(
+            images, maps, interpolation="bilinear", fill_mode="constant", fill_value=0.5
+        )
+    )
+    # Where the map lands inside the image, neither edge rule matters.
+    rows, cols = np.meshgrid(np.arange(12), np.arange(10), indexing="ij")
+    x = maps[:, 0, None, None] * cols + maps[:, 1, None, None] * rows + maps[:, 2, None, None]
+    y = maps[:, 3, None, None] * cols + maps[:, 4, None, None] * rows + maps[:, 5, None, None]
+    inside = (x >= 0) & (x <= 9) & (y >= 0) & (y <= 11)
+    assert inside.mean() > 0.5
+    np.testing.assert_allclose(got[inside], expected[inside], atol=1e-5)
+    if padded:  # far outside: the middle of the value range
+        outside = (x < -1) | (x > 10) | (y < -1) | (y > 12)
+        np.testing.assert_allclose(got[outside], 0.5)

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from kerascope.capture import Probe, input_spec
-from kerascope.errors import InputError
+from kerascope.errors import CaptureError, InputError, KerascopeError
 from kerascope.visualize import objectives
 from kerascope.visualize import transforms as transforms_module
 from kerascope.visualize._optimize import ascend
@@ -116,12 +116,10 @@ def visualize(
     chosen = transforms_module.resolve(transforms, shape)
     sampler = transforms_module.Sampler(chosen, shape, (low, high)) if chosen else None
     n = len(labels)
-    if n == 0:  # every channel asked for is dead
-        empty = np.zeros((0, *shape), "float32")
-        return Visualization(
-            empty, np.zeros(0, "float32"), np.zeros((steps, 0), "float32"), (), key,
-            goal.description, dead, (low, high), parm.kind, seed,
-        )  # fmt: skip
+    if n == 0:  # every channel asked for is dead: nothing to optimise
+        return _result(np.zeros((0, *shape), "float32"), np.zeros(0, "float32"),
+                       np.zeros((steps, 0), "float32"), [], key, goal, dead, (low, high),
+                       parm.kind, seed)  # fmt: skip
 
     def loss(values: Any, params: Any, extra: Any) -> tuple[Any, Any]:
         images = parm.images(params)
@@ -133,32 +131,52 @@ def visualize(
     rng = np.random.default_rng(seed)
     maps_rng = np.random.default_rng([seed, 1])
     identity = np.tile(np.array([1, 0, 0, 0, 1, 0, 0, 0], "float32"), (n, 1))
-    run = ascend(
-        loss,
-        parm.init(n, rng),
-        list(model.variables),
-        steps=steps,
-        draw=(lambda i: sampler.draw(n, maps_rng)) if sampler else (lambda i: identity),
-        progress=progress,
-    )
-    images_tensor = parm.images(run.params)
+    try:
+        run = ascend(
+            loss,
+            parm.init(n, rng),
+            list(model.variables),
+            steps=steps,
+            draw=(lambda i: sampler.draw(n, maps_rng)) if sampler else (lambda i: identity),
+            progress=progress,
+        )
+        images_tensor = parm.images(run.params)
+        values = keras.ops.convert_to_numpy(goal(probe.forward(images_tensor), images_tensor))
+    except KerascopeError:
+        raise
+    except Exception as error:
+        raise CaptureError(
+            f"Feature visualization of {key!r} in model {model.name!r} failed "
+            f"({goal.description}, {n} images of shape {shape}): {type(error).__name__}: {error}"
+        ) from error
     images = keras.ops.convert_to_numpy(images_tensor).astype("float32")
-    values = keras.ops.convert_to_numpy(goal(probe.forward(images_tensor), images_tensor))
     keep = np.ones(n, bool)
     if objective in ("channel", "neuron"):
         keep = np.any(run.history != 0, axis=0) | (run.moved != 0)
         dead.update({labels[i]: "optimisation" for i in np.flatnonzero(~keep)})
+    return _result(
+        np.clip(images[keep], low, high), np.asarray(values, "float32")[keep],
+        run.history[:, keep], [label for label, k in zip(labels, keep) if k], key, goal, dead,
+        (low, high), parm.kind, seed,
+    )  # fmt: skip
+
+
+def _result(
+    images: np.ndarray, values: np.ndarray, history: np.ndarray, channels: list[int], key: str,
+    goal: objectives.Objective, dead: dict[int, str], value_range: tuple[float, float],
+    param: str, seed: int,
+) -> Visualization:  # fmt: skip
     return Visualization(
-        images=np.clip(images[keep], low, high),
-        values=np.asarray(values, "float32")[keep],
-        history=run.history[:, keep],
-        channels=tuple(label for label, k in zip(labels, keep) if k),
+        images=images,
+        values=values,
+        history=history,
+        channels=tuple(int(c) for c in channels),
         key=key,
         objective=goal.description,
         dead=dict(sorted(dead.items())),
-        value_range=(low, high),
-        param=parm.kind,
-        seed=seed,
+        value_range=value_range,
+        param=param,
+        seed=int(seed),
     )
 
 

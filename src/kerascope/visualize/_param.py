@@ -5,8 +5,8 @@ images' spectrum over their spatial axes (the axes between the batch and the
 channels), each frequency scaled by the inverse of its magnitude, so that the
 gradient steps are evenly spread over frequencies instead of dominated by the
 highest ones (the decaying spectrum of natural images, Olah et al., "Feature
-Visualization", Distill 2017). The inverse real DFT is written as two matrix
-products, with `keras.ops` only. With three channels the colours can be
+Visualization", Distill 2017). The inverse real DFT is `keras.ops.fft` along
+the height and `keras.ops.irfft` along the width. With three channels the colours can be
 decorrelated: the optimised channels are mapped through the square root of a
 colour covariance. A sigmoid finally maps every value into `value_range`.
 """
@@ -40,7 +40,8 @@ class Parameterization:
         shape: One image's shape, e.g. `(height, width, channels)`.
         decorrelated: Whether colours are decorrelated.
         value_range: `(low, high)` of the images' values.
-        init: The initial parameters for `n` images, from a seeded generator.
+        matrices: The constants: `"colour"` (decorrelation) and, for `"fft"`,
+            the frequency `"scale"`.
     """
 
     kind: str
@@ -69,22 +70,23 @@ class Parameterization:
     def _inverse_dft(self, params: Any) -> Any:
         """The orthonormal inverse real DFT of the scaled spectrum, divided by 4.
 
-        `params` is `(n, 2, channels, *frequencies)`; all products are
-        matrix products over the last two axes (einsum is slow on torch).
+        `params` is `(n, 2, channels, *frequencies)`. The complex inverse
+        along the height is the conjugate of the FFT of the conjugate; then a
+        real inverse FFT along the width (`keras.ops.fft`, `keras.ops.irfft`).
         """
-        m = {name: keras.ops.convert_to_tensor(a) for name, a in self.matrices.items()}
-        spectrum = params * m["scale"]  # (n, 2, c, [height,] half)
+        spectrum = params * keras.ops.convert_to_tensor(self.matrices["scale"])
+        real, imag = spectrum[:, 0], spectrum[:, 1]  # (n, c, [height,] half)
+        width = self.shape[-2]
+        norm = float(np.sqrt(np.prod(self.shape[:-1])))
         if len(self.shape) == 3:
-            height = self.shape[0]
-            stacked = keras.ops.concatenate([spectrum[:, 0], spectrum[:, 1]], axis=-2)
-            # The complex inverse along the height: [real; imag] -> [real; imag].
-            mixed = keras.ops.matmul(m["height"], stacked)  # (n, c, 2 * height, half)
-            real, imag = mixed[:, :, :height], mixed[:, :, height:]
-            x = keras.ops.matmul(keras.ops.concatenate([real, imag], axis=-1), m["width"])
-            return keras.ops.transpose(x, (0, 2, 3, 1)) / 4.0
-        both = keras.ops.concatenate([spectrum[:, 0], spectrum[:, 1]], axis=-1)
-        x = keras.ops.matmul(both, m["width"])  # (n, c, width)
-        return keras.ops.transpose(x, (0, 2, 1)) / 4.0
+            flip = (0, 1, 3, 2)  # the height last, for `fft`
+            real, imag = keras.ops.fft(
+                (keras.ops.transpose(real, flip), -keras.ops.transpose(imag, flip))
+            )
+            real, imag = keras.ops.transpose(real, flip), -keras.ops.transpose(imag, flip)
+        x = keras.ops.irfft((real, imag), fft_length=width) * (width / norm / 4.0)
+        order = (0, 2, 3, 1) if len(self.shape) == 3 else (0, 2, 1)
+        return keras.ops.transpose(x, order)
 
 
 def parameterization(
@@ -105,26 +107,10 @@ def parameterization(
 
 
 def _dft_matrices(spatial: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """Cosine and sine matrices of the inverse DFT, and the frequency scale."""
-    width = spatial[-1]
-    half = width // 2 + 1
-    norm = np.sqrt(float(np.prod(spatial)))
-    k, w = np.arange(half)[:, None], np.arange(width)[None, :]
-    # A real signal's spectrum counts each frequency but 0 (and width/2) twice.
-    weight = np.where((k == 0) | ((width % 2 == 0) & (k == width // 2)), 1.0, 2.0)
-    cos_w = np.cos(2 * np.pi * k * w / width) * weight / norm  # (half, width)
-    sin_w = np.sin(2 * np.pi * k * w / width) * weight / norm
-    # Real and imaginary parts of a half spectrum -> the real signal.
-    out = {"width": np.concatenate([cos_w, -sin_w], axis=0)}
-    freq_w = np.fft.rfftfreq(width)
+    """The frequency scale: `1 / max(|f|, 1 / longest side)` per frequency kept."""
+    freq_w = np.fft.rfftfreq(spatial[-1])
     if len(spatial) == 2:
-        height = spatial[0]
-        h, kh = np.arange(height)[:, None], np.arange(height)[None, :]
-        cos_h, sin_h = np.cos(2 * np.pi * h * kh / height), np.sin(2 * np.pi * h * kh / height)
-        out["height"] = np.block([[cos_h, -sin_h], [sin_h, cos_h]])
-        freq = np.sqrt(np.fft.fftfreq(height)[:, None] ** 2 + freq_w[None, :] ** 2)
+        freq = np.sqrt(np.fft.fftfreq(spatial[0])[:, None] ** 2 + freq_w[None, :] ** 2)
     else:
         freq = np.abs(freq_w)
-    floor = 1.0 / max(spatial)
-    out["scale"] = 1.0 / np.maximum(freq, floor)
-    return {name: a.astype("float32") for name, a in out.items()}
+    return {"scale": (1.0 / np.maximum(freq, 1.0 / max(spatial))).astype("float32")}

@@ -8,19 +8,16 @@ the model (after the random transforms), in the model's value range.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras
 
-if TYPE_CHECKING:
-    from kerascope.visualize.objectives import Objective
+from kerascope.visualize._objective import Objective
 
 __all__ = ["blur", "l1", "l2", "total_variation"]
 
 
 def _objective(function: Any, description: str) -> Objective:
-    from kerascope.visualize.objectives import Objective
-
     return Objective(function, (), description)
 
 

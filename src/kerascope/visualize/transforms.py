@@ -4,8 +4,7 @@ An image that excites a unit only at one exact pixel alignment is noise;
 one that still excites it when shifted, scaled and rotated a little shows a
 feature. At each step every image gets its own random transform, drawn on
 the host from the seeded generator (so results repeat), and all of them are
-applied as ONE affine resampling (bilinear, `keras.ops.image.affine_transform`)
-that keeps the image's size.
+applied as ONE bilinear affine resampling that keeps the image's size.
 
 `"standard"` scales its pixel amounts with the image size (the amounts usual
 for 224-pixel images are far too large for 32): pad 12/224 of the size,
@@ -113,15 +112,63 @@ class Sampler:
         return maps
 
     def apply(self, images: Any, maps: Any) -> Any:
-        """The images `(n, height, width, channels)` resampled through `maps`."""
-        return keras.ops.image.affine_transform(
-            images,
-            maps,
-            interpolation="bilinear",
-            fill_mode="constant" if self.padded else "reflect",
-            fill_value=self.fill,
-            data_format="channels_last",
-        )
+        """The images `(n, height, width, channels)` resampled through `maps`.
+
+        Bilinear: each output pixel mixes the four input pixels around where
+        its map sends it, by gathers on the flattened images (differentiable
+        on every backend, and much faster on JAX and torch than a general
+        `map_coordinates`). Outside the image the pixel reads the fill value
+        (with `pad`) or the image reflected at its edge.
+        """
+        images, maps = keras.ops.convert_to_tensor(images), keras.ops.convert_to_tensor(maps)
+        if keras.backend.backend() == "tensorflow":
+            # TensorFlow's native projective transform is 5x faster than the
+            # gathers below (measured: 30 ms against 170 ms, 64 images of 96 px,
+            # forward and backward); JAX's and torch's `affine_transform` are
+            # slower than the gathers (600 ms and 2.9 s against 75 and 400 ms).
+            return keras.ops.image.affine_transform(
+                images, maps, interpolation="bilinear",
+                fill_mode="constant" if self.padded else "reflect", fill_value=self.fill,
+            )  # fmt: skip
+        n, height, width, channels = images.shape
+        rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+        xs = keras.ops.convert_to_tensor(cols.reshape(1, -1).astype("float32"))
+        ys = keras.ops.convert_to_tensor(rows.reshape(1, -1).astype("float32"))
+        x = maps[:, 0:1] * xs + maps[:, 1:2] * ys + maps[:, 2:3]  # (n, height * width)
+        y = maps[:, 3:4] * xs + maps[:, 4:5] * ys + maps[:, 5:6]
+        # The four neighbours at once: (n, 4, height * width).
+        corner_x = keras.ops.convert_to_tensor(np.array([0, 1, 0, 1], "float32")[None, :, None])
+        corner_y = keras.ops.convert_to_tensor(np.array([0, 0, 1, 1], "float32")[None, :, None])
+        x, y = keras.ops.expand_dims(x, 1), keras.ops.expand_dims(y, 1)
+        xi, yi = keras.ops.floor(x) + corner_x, keras.ops.floor(y) + corner_y
+        weight = (1.0 - keras.ops.abs(x - xi)) * (1.0 - keras.ops.abs(y - yi))
+        flat = keras.ops.reshape(images, (n, height * width, channels))
+        values = self._read(flat, xi, yi, height, width)  # (n, 4 * height * width, channels)
+        values = keras.ops.reshape(values, (n, 4, height * width, channels))
+        out = keras.ops.sum(keras.ops.expand_dims(weight, -1) * values, axis=1)
+        return keras.ops.reshape(out, (n, height, width, channels))
+
+    def _read(self, flat: Any, x: Any, y: Any, height: int, width: int) -> Any:
+        """`flat[(y, x)]` per image for `(n, 4, height * width)` indices, flattened to
+        `(n, 4 * height * width, channels)`; outside the image as filled."""
+        if self.padded:
+            inside = (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+            x = keras.ops.clip(x, 0, width - 1)
+            y = keras.ops.clip(y, 0, height - 1)
+        else:
+            x, y = _reflect(x, width), _reflect(y, height)
+        index = keras.ops.reshape(keras.ops.cast(y * width + x, "int32"), (flat.shape[0], -1))
+        value = keras.ops.take_along_axis(flat, keras.ops.expand_dims(index, -1), axis=1)
+        if self.padded:
+            inside = keras.ops.reshape(inside, (flat.shape[0], -1, 1))
+            value = keras.ops.where(inside, value, self.fill)
+        return value
+
+
+def _reflect(index: Any, size: int) -> Any:
+    """Indices reflected into `[0, size)`: ... 1 0 | 0 1 ... size-1 | size-1 size-2 ..."""
+    period = keras.ops.mod(index, 2 * size)
+    return keras.ops.where(period >= size, 2 * size - 1 - period, period)
 
 
 def resolve(transforms: Any, shape: tuple[int, ...]) -> list[Transform]:
