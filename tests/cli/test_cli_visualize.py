@@ -29,14 +29,15 @@ def test_npz_holds_images_whose_channel_means_are_the_values(models, tmp_path, c
     np.testing.assert_allclose(saved["values"], acts[[0, 1, 2], [0, 1, 3]], rtol=1e-4)
 
 
-def test_png_grid_from_the_command_line(models, tmp_path):
-    result = run_cli(
-        "visualize", models["cnn.h5"], "conv", "--channels", "0-3", "--steps", "4", "-q",
-        "-o", "grid.png", cwd=tmp_path,
+def test_png_grid_in_process(models, tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    status = main(
+        ["visualize", str(models["cnn.h5"]), "conv", "--channels", "0-3", "--steps", "4", "-q",
+         "-o", str(out)]
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == ""
-    assert (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert status == 0
+    assert capsys.readouterr().out == ""
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bad_channels_and_layers_are_one_error_line(models, tmp_path, capsys):

@@ -95,7 +95,7 @@ def test_a_failing_objective_leaves_the_model_untouched(model):
     def broken(outputs, images):
         raise RuntimeError("objective failed")
 
-    with pytest.raises(kerascope.CaptureError, match="conv2.*RuntimeError: objective failed"):
+    with pytest.raises(kerascope.CaptureError, match=r"conv2.*RuntimeError: objective failed"):
         kerascope.visualize(
             model, "conv2", objective=objectives.Objective(broken, ["conv2"], "broken"),
             steps=2, progress=False,

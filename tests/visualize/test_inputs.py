@@ -98,11 +98,11 @@ def conv_model(size=(8, 8)) -> keras.Model:
 
 def test_a_dead_channel_is_reported_not_drawn():
     model = conv_model()
-    vis = kerascope.visualize(model, "conv", steps=20, progress=False)
+    vis = kerascope.visualize(model, "conv", steps=6, progress=False)
     assert vis.dead == {2: "optimisation"}
     assert vis.channels == (0, 1, 3)
     assert len(vis.images) == 3
-    assert vis.history.shape == (20, 3)
+    assert vis.history.shape == (6, 3)
     x = np.random.default_rng(0).random((16, 8, 8, 3), dtype=np.float32)
     vis = kerascope.visualize(model, "conv", channels=[1, 2], data=x, steps=5, progress=False)
     assert vis.dead == {2: "data"}
@@ -124,8 +124,6 @@ def test_unknown_spatial_size_needs_size():
     )
     with pytest.raises(InputError, match="Expected size="):
         kerascope.visualize(model, "c", steps=2, progress=False)
-    vis = kerascope.visualize(model, "c", size=6, steps=3, progress=False)
-    assert vis.images.shape[1:] == (6, 6, 1)
     vis = kerascope.visualize(model, "c", size=(5, 7), steps=3, progress=False)
     assert vis.images.shape[1:] == (5, 7, 1)
 
