@@ -144,6 +144,7 @@ def test_token_inputs_are_refused_with_what_to_use_instead():
     ("kwargs", "error", "match"),
     [
         ({"key": "nope"}, SelectionError, "nope"),
+        ({"key": "conv*"}, InputError, r"one layer key.*Received: 'conv\*', which selects"),
         ({"channels": [0, 9]}, InputError, r"channels in \[0, 4\).*Received: \[9\]"),
         ({"steps": 0}, InputError, "steps= a positive integer"),
         ({"param": "wavelet"}, InputError, "param='fft' or 'pixel'"),

@@ -103,7 +103,11 @@ def visualize(
     keys = [key, *(objective.keys if isinstance(objective, objectives.Objective) else ())]
     probe = Probe(model, layers=list(dict.fromkeys(keys)))
     probe.discover(np.zeros((1, *shape), "float32"))
-    key = probe.keys[0] if key not in probe.keys else key
+    if key not in probe.keys:  # a glob or class: visualize needs one layer
+        raise InputError(
+            f"Expected one layer key (see kerascope.layers). Received: {key!r}, which "
+            f"selects {list(probe.keys)}"
+        )
     units = unit_list(channels, probe.specs[key].shape[-1], key, objective)
 
     dead: dict[int, str] = {}
