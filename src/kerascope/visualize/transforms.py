@@ -90,25 +90,26 @@ class Sampler:
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """`(n, 8)` affine maps (output pixel -> input pixel), as Keras reads them."""
         centre = np.array([(self.width - 1) / 2, (self.height - 1) / 2])
+        # The forward map of each image, point -> a @ point + b, built in order.
+        a, b = np.tile(np.eye(2), (n, 1, 1)), np.zeros((n, 2))
+        for t in self.transforms:
+            if t.kind == "jitter" and t.amount > 0:
+                b = b + rng.integers(-t.amount, t.amount + 1, size=(n, 2))
+            elif t.kind in ("scale", "rotate"):
+                if t.kind == "scale":
+                    low, high = t.amount
+                    m = np.eye(2) * rng.uniform(low, high, size=n)[:, None, None]
+                else:
+                    angle = np.deg2rad(rng.uniform(-t.amount, t.amount, size=n))
+                    cos, sin = np.cos(angle), np.sin(angle)
+                    m = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+                a = m @ a
+                b = np.einsum("nij,nj->ni", m, b - centre) + centre
+        inverse = np.linalg.inv(a)
+        offset = -np.einsum("nij,nj->ni", inverse, b)
         maps = np.zeros((n, 8), "float32")
-        for i in range(n):
-            # Builds the forward map point -> A @ point + b, then inverts it.
-            a, b = np.eye(2), np.zeros(2)
-            for t in self.transforms:
-                if t.kind == "jitter" and t.amount > 0:
-                    b = b + rng.integers(-t.amount, t.amount + 1, size=2)
-                elif t.kind in ("scale", "rotate"):
-                    if t.kind == "scale":
-                        m = np.eye(2) * rng.uniform(*t.amount)
-                    else:
-                        angle = np.deg2rad(rng.uniform(-t.amount, t.amount))
-                        m = np.array(
-                            [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
-                        )
-                    a, b = m @ a, m @ (b - centre) + centre
-            inverse = np.linalg.inv(a)
-            offset = -inverse @ b
-            maps[i, :6] = [*inverse[0], offset[0], *inverse[1], offset[1]]
+        maps[:, [0, 1, 3, 4]] = inverse.reshape(n, 4)
+        maps[:, [2, 5]] = offset
         return maps
 
     def apply(self, images: Any, maps: Any) -> Any:
