@@ -28,6 +28,7 @@ VERBS_AND_CLASSES = {
     "report": "kerascope.report",
     "top_examples": "kerascope.examples",
     "ActivationMonitor": "kerascope.monitor",
+    "visualize": "kerascope.visualize",
 }
 ERRORS = ("KerascopeError", "InputError", "SelectionError", "CaptureError", "StoreError")
 MOVED = {
@@ -112,12 +113,12 @@ def test_verbs_named_like_their_subpackage_survive_its_first_import():
     code = (
         "import kerascope\n"
         "from kerascope.stats import Statistics\n"
-        "import kerascope.report, kerascope.capture\n"
+        "import kerascope.report, kerascope.capture, kerascope.visualize\n"
         "print(kerascope.stats.__module__, kerascope.report.__module__,"
-        " kerascope.capture.__module__)\n"
+        " kerascope.capture.__module__, kerascope.visualize.__module__)\n"
     )
     assert fresh_python(code) == (
-        "kerascope.stats._api kerascope.report._api kerascope.capture._api"
+        "kerascope.stats._api kerascope.report._api kerascope.capture._api kerascope.visualize._api"
     )
 
 

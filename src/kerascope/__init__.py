@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.stats import stats as stats
     from kerascope.store import open as open
     from kerascope.store import record as record
+    from kerascope.visualize import visualize as visualize
 
 __version__ = "0.1.0"
 
@@ -67,6 +68,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "report": ("kerascope.report", "report"),
     "stats": ("kerascope.stats", "stats"),
     "top_examples": ("kerascope.examples", "top_examples"),
+    "visualize": ("kerascope.visualize", "visualize"),
 }
 
 # Names that left the top level (they warn), and the subpackage that holds them now.
@@ -105,6 +107,7 @@ __all__ = [
     "report",
     "stats",
     "top_examples",
+    "visualize",
 ]
 
 

@@ -15,6 +15,16 @@ Tap = Callable[[str, Any], Any]
 # stateless call); with None, from the variables themselves.
 ForwardFn = Callable[[Any, Any], Any]
 
+# An objective to descend: (variable values or None, parameters, extra inputs)
+# -> (scalar loss, auxiliary outputs). As for `ForwardFn`, with values the
+# forward pass reads the model's variables from them (JAX).
+LossFn = Callable[[Any, Any, Any], tuple[Any, Any]]
+# An optimiser update: (parameters, their gradient, optimiser state, extra
+# inputs) -> (new parameters, new state), written with `keras.ops`.
+UpdateFn = Callable[[Any, Any, Any, Any], tuple[Any, Any]]
+# One compiled step: (parameters, state, extra) -> (parameters, state, aux).
+StepFn = Callable[[Any, Any, Any], tuple[Any, Any, Any]]
+
 
 class Compiled(Protocol):
     """A compiled forward function of the inputs."""
@@ -69,6 +79,23 @@ class Backend(Protocol):
     def to_numpy(self, tensors: Any) -> Any:
         """Host numpy arrays for a tensor or a structure of them, without a copy
         where possible, and with one wait for all of them on an accelerator."""
+        ...
+
+    def gradient_step(self, loss: LossFn, update: UpdateFn, variables: Sequence[Any]) -> StepFn:
+        """One optimisation step of parameters that are not the model's variables.
+
+        Differentiates `loss` with respect to its parameters only (a tensor or
+        a structure of them) and applies `update`, compiled where it pays
+        (a `tf.function` around a `GradientTape`; `jax.jit` of
+        `jax.value_and_grad` with the model's `variables` passed as values,
+        statelessly; torch autograd, eager). The model's variables are read,
+        never changed, and get no gradient.
+
+        Returns:
+            `step(params, state, extra) -> (params, state, aux)` on backend
+            tensors; compiled on its first call, once for all later calls with
+            the same shapes.
+        """
         ...
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:

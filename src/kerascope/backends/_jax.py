@@ -9,7 +9,7 @@ import jax
 import keras
 import numpy as np
 
-from kerascope.backends._base import Compiled, ForwardFn, Tap
+from kerascope.backends._base import Compiled, ForwardFn, LossFn, StepFn, Tap, UpdateFn
 
 
 class JaxBackend:
@@ -29,6 +29,25 @@ class JaxBackend:
     def to_numpy(self, tensors: Any) -> Any:
         # Starts every device-to-host copy before waiting for the first.
         return jax.device_get(tensors)
+
+    def gradient_step(self, loss: LossFn, update: UpdateFn, variables: Sequence[Any]) -> StepFn:
+        # Stateless, as `compile`: the variables' values are arguments of the
+        # jitted step (not constants baked in), and only `params` is differentiated.
+        variables = list(variables)
+
+        def step(values: Any, params: Any, state: Any, extra: Any) -> tuple[Any, Any, Any]:
+            (_, aux), grads = jax.value_and_grad(lambda p: loss(values, p, extra), has_aux=True)(
+                params
+            )
+            params, state = update(params, grads, state, extra)
+            return params, state, aux
+
+        jitted = jax.jit(step)
+
+        def run(params: Any, state: Any, extra: Any) -> tuple[Any, Any, Any]:
+            return jitted([v.value for v in variables], params, state, extra)  # type: ignore[no-any-return]
+
+        return run
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
         # JAX differentiates functions of arguments, not intermediate values:

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerascope.backends._base import Compiled, ForwardFn, Tap
+from kerascope.backends._base import Compiled, ForwardFn, LossFn, StepFn, Tap, UpdateFn
 
 
 class TensorFlowBackend:
@@ -41,6 +41,20 @@ class TensorFlowBackend:
         # `EagerTensor.numpy()` always copies; `np.asarray` shares the CPU
         # buffer. For all layers of a CNN that copy doubled the capture time.
         return keras.tree.map_structure(np.asarray, tensors)
+
+    def gradient_step(self, loss: LossFn, update: UpdateFn, variables: Sequence[Any]) -> StepFn:
+        del variables  # the tape reads the model's variables by reference, unwatched.
+
+        def step(params: Any, state: Any, extra: Any) -> tuple[Any, Any, Any]:
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(params)
+                value, aux = loss(None, params, extra)
+            grads = tape.gradient(value, params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            params, state = update(params, grads, state, extra)
+            return params, state, aux
+
+        # Traced once: later steps feed tensors of the same shapes.
+        return tf.function(step, autograph=False)  # type: ignore[no-any-return]
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
         watched: dict[str, list[Any]] = {}

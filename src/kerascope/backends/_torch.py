@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import torch
 
-from kerascope.backends._base import Compiled, ForwardFn, Tap
+from kerascope.backends._base import Compiled, ForwardFn, LossFn, StepFn, Tap, UpdateFn
 
 
 class TorchBackend:
@@ -36,6 +36,24 @@ class TorchBackend:
             leaves = [t.to("cpu", non_blocking=True) for t in leaves]
             torch.cuda.synchronize()
         return keras.tree.pack_sequence_as(tensors, [t.cpu().numpy() for t in leaves])
+
+    def gradient_step(self, loss: LossFn, update: UpdateFn, variables: Sequence[Any]) -> StepFn:
+        del variables  # eager: the forward pass reads them; autograd.grad fills no `.grad`.
+
+        def step(params: Any, state: Any, extra: Any) -> tuple[Any, Any, Any]:
+            leaves = [t.detach().requires_grad_(True) for t in keras.tree.flatten(params)]
+            watched = keras.tree.pack_sequence_as(params, leaves)
+            with torch.enable_grad():
+                value, aux = loss(None, watched, extra)
+                grads = torch.autograd.grad(value, leaves)
+            with torch.no_grad():
+                detached = keras.tree.pack_sequence_as(params, [t.detach() for t in leaves])
+                new, state = update(
+                    detached, keras.tree.pack_sequence_as(params, list(grads)), state, extra
+                )
+            return new, state, keras.tree.map_structure(lambda t: t.detach(), aux)
+
+        return step
 
     def gradients(self, loss_of: Callable[[Tap], Any]) -> dict[str, list[np.ndarray]]:
         watched: dict[str, list[Any]] = {}

@@ -233,6 +233,28 @@ class Probe:
             result[key] = as_numpy_tree(value)
         return result
 
+    def forward(self, inputs: Any, values: list[Any] | None = None) -> dict[str, Any]:
+        """The selected outputs as backend tensors, for use inside a function
+        the caller differentiates or compiles (feature visualization).
+
+        Uncompiled and differentiable; the pass stops after the last selected
+        layer (later layers never run). No variable changes.
+
+        Args:
+            inputs: Backend tensors (or a structure of them) for the model's inputs.
+            values: The values of `model.variables`, in that order, for a
+                stateless call (inside `jax.jit`); `None` reads the variables.
+                Defaults to `None`.
+
+        Returns:
+            key -> output tensor (tuple/dict for multi-output layers).
+
+        Raises:
+            CaptureError: if the model no longer exists or skips a selected layer.
+        """
+        outputs, _ = self._forward(values, inputs)
+        return outputs
+
     def batched(self, key: str) -> list[bool]:
         """Per leaf of `key`'s output (`keras.tree.flatten` order), whether it has
         a batch axis. A position embedding `(length, dim)` computed from

@@ -5,6 +5,7 @@
     kerascope stats MODEL INPUTS... [--json FILE]
     kerascope diagnose MODEL INPUTS... [--json FILE] [--fail-on error|warning]
     kerascope report MODEL INPUTS... [-o FILE.html]
+    kerascope visualize MODEL LAYER [--channels 0-15] [-o vis.png|vis.npz]
     kerascope demo [--out DIR] [--epochs N]
 
 MODEL is a `.keras` or `.h5` file; INPUTS are image files, directories of

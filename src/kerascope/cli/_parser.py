@@ -8,7 +8,7 @@ from typing import Any
 
 from kerascope import __version__
 from kerascope._inputs import PREPROCESS
-from kerascope.cli import _commands, _examples
+from kerascope.cli import _commands, _examples, _visualize
 
 __all__ = ["parser"]
 
@@ -149,6 +149,12 @@ def parser() -> argparse.ArgumentParser:
         "check a store's chunks against their checksums; one line per damaged part",
     )
     sub.add_argument("store", metavar="STORE", help="a store's directory (from capture --out)")
+    sub = command(
+        "visualize",
+        _visualize.visualize_command,
+        "optimise inputs that excite a layer's channels; save a grid (.png) or arrays (.npz)",
+    )
+    _visualize.add_arguments(sub)
     sub = command(
         "demo", _commands.demo_command, "train a small CNN on digits; write a report and logs"
     )

@@ -19,5 +19,14 @@ from kerascope.plot._examples import examples
 from kerascope.plot._feature_maps import feature_maps
 from kerascope.plot._overlay import overlay
 from kerascope.plot._profile import layer_profile
+from kerascope.plot._visualizations import visualizations
 
-__all__ = ["evolution", "examples", "feature_maps", "histograms", "layer_profile", "overlay"]
+__all__ = [
+    "evolution",
+    "examples",
+    "feature_maps",
+    "histograms",
+    "layer_profile",
+    "overlay",
+    "visualizations",
+]
