@@ -27,6 +27,7 @@ VERBS_AND_CLASSES = {
     "diagnose": "kerascope.diagnostics",
     "report": "kerascope.report",
     "ActivationMonitor": "kerascope.monitor",
+    "intervene": "kerascope.interventions",
 }
 ERRORS = ("KerascopeError", "InputError", "SelectionError", "CaptureError", "StoreError")
 MOVED = {

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.capture import gradients as gradients
     from kerascope.capture import layers as layers
     from kerascope.diagnostics import diagnose as diagnose
+    from kerascope.interventions import intervene as intervene
     from kerascope.monitor import ActivationMonitor as ActivationMonitor
     from kerascope.report import report as report
     from kerascope.stats import stats as stats
@@ -59,6 +60,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "diagnose": ("kerascope.diagnostics", "diagnose"),
     "gradcam": ("kerascope.capture", "gradcam"),
     "gradients": ("kerascope.capture", "gradients"),
+    "intervene": ("kerascope.interventions", "intervene"),
     "layers": ("kerascope.capture", "layers"),
     "open": ("kerascope.store", "open"),
     "plot": ("kerascope.plot", None),
@@ -97,6 +99,7 @@ __all__ = [
     "diagnose",
     "gradcam",
     "gradients",
+    "intervene",
     "layers",
     "plot",
     "record",

@@ -91,7 +91,12 @@ def capture(
     inputs = bool(inputs)
     if x is None:
         raise InputError("Expected inputs x for the model. Received: x=None")
-    probe = cached_probe(model, layers, training=training, inputs=inputs)
+    # An object that edits a model in flight (`kerascope.intervene`) brings its own probe.
+    own_probe = getattr(model, "kerascope_probe", None)
+    if callable(own_probe) and not isinstance(model, keras.layers.Layer):
+        probe = own_probe(layers, training=training, inputs=inputs)
+    else:
+        probe = cached_probe(model, layers, training=training, inputs=inputs)
     batches = data.as_batches(x, batch_size, probe.input_spec)
     collected: dict[str, list[Any]] = {}
     with ProgressBar(progress, "capturing", total=batches.total) as bar:
@@ -100,7 +105,8 @@ def capture(
                 collected.setdefault(key, []).append(value)
             bar.advance(n)
     arrays = {key: _join(key, parts, probe.batched(key)) for key, parts in collected.items()}
-    return probe._activations(arrays)
+    result: Activations = probe._activations(arrays)
+    return result
 
 
 def _join(key: str, parts: list[Any], batched: list[bool]) -> Any:

@@ -1,0 +1,36 @@
+"""Interventions: edit layer outputs in flight, in one compiled pass; ablation, patching.
+
+Example:
+
+>>> from kerascope.interventions import zero, scale
+>>> edited = kerascope.intervene(model, {"conv2": zero(channels=[7])})   # doctest: +SKIP
+>>> edited.predict(x)                                                     # doctest: +SKIP
+"""
+
+from kerascope.interventions._intervene import EditedProbe, Intervened, intervene
+from kerascope.interventions._values import (
+    Intervention,
+    add,
+    clamp,
+    function,
+    mean,
+    patch,
+    scale,
+    zero,
+)
+from kerascope.interventions._values import set_value as set
+
+__all__ = [
+    "EditedProbe",
+    "Intervened",
+    "Intervention",
+    "add",
+    "clamp",
+    "function",
+    "intervene",
+    "mean",
+    "patch",
+    "scale",
+    "set",
+    "zero",
+]
