@@ -28,6 +28,7 @@ VERBS_AND_CLASSES = {
     "report": "kerascope.report",
     "ActivationMonitor": "kerascope.monitor",
     "intervene": "kerascope.interventions",
+    "ablation": "kerascope.interventions",
 }
 ERRORS = ("KerascopeError", "InputError", "SelectionError", "CaptureError", "StoreError")
 MOVED = {

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.capture import gradients as gradients
     from kerascope.capture import layers as layers
     from kerascope.diagnostics import diagnose as diagnose
+    from kerascope.interventions import ablation as ablation
     from kerascope.interventions import intervene as intervene
     from kerascope.monitor import ActivationMonitor as ActivationMonitor
     from kerascope.report import report as report
@@ -56,6 +57,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "ActivationMonitor": ("kerascope.monitor", "ActivationMonitor"),
     "Probe": ("kerascope.capture", "Probe"),
+    "ablation": ("kerascope.interventions", "ablation"),
     "capture": ("kerascope.capture", "capture"),
     "diagnose": ("kerascope.diagnostics", "diagnose"),
     "gradcam": ("kerascope.capture", "gradcam"),
@@ -95,6 +97,7 @@ __all__ = [
     "StatsError",
     "StoreError",
     "__version__",
+    "ablation",
     "capture",
     "diagnose",
     "gradcam",

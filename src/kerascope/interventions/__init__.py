@@ -7,6 +7,8 @@ Example:
 >>> edited.predict(x)                                                     # doctest: +SKIP
 """
 
+from kerascope.interventions._ablation import ablation
+from kerascope.interventions._importance import Importance
 from kerascope.interventions._intervene import EditedProbe, Intervened, intervene
 from kerascope.interventions._values import (
     Intervention,
@@ -22,8 +24,10 @@ from kerascope.interventions._values import set_value as set
 
 __all__ = [
     "EditedProbe",
+    "Importance",
     "Intervened",
     "Intervention",
+    "ablation",
     "add",
     "clamp",
     "function",

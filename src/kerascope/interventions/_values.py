@@ -90,6 +90,8 @@ class Intervention:
     def apply(self, output: Any, params: Mapping[str, Any], source: Any, key: str) -> Any:
         """The edited output (`keras.ops`), inside the compiled pass."""
         dtype = output.dtype
+        if self.kind == "ablate":
+            return _ablate_copies(output, params)
         get = {name: keras.ops.cast(value, dtype) for name, value in params.items()}
         if self.kind == "zero":
             edited = keras.ops.zeros_like(output)
@@ -107,6 +109,17 @@ class Intervention:
             assert self.fn is not None
             edited = self.fn(key, output)
         return keras.ops.where(keras.ops.cast(params["mask"], "bool"), edited, output)
+
+
+def _ablate_copies(output: Any, params: Mapping[str, Any]) -> Any:
+    """A batch of `copies` blocks of the same samples, block `i` ablated by
+    `mask[i]` (`(copies, *sample_shape)`), set to `value` there (`ablation`)."""
+    mask = params["mask"]
+    copies, sample_shape = int(mask.shape[0]), tuple(int(d) for d in mask.shape[1:])
+    grouped = keras.ops.reshape(output, (copies, -1, *sample_shape))
+    where = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), 1)
+    fill = keras.ops.cast(params["value"], output.dtype)
+    return keras.ops.reshape(keras.ops.where(where, fill, grouped), keras.ops.shape(output))
 
 
 def _indices(name: str, value: Indices) -> tuple[int, ...] | None:
