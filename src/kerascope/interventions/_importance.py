@@ -79,8 +79,9 @@ class Importance(Mapping[str, np.ndarray]):
         larger is worse (its magnitude when the metric's direction is unknown)."""
         effect = self[key]
         if self.higher_is_better is None:
-            return np.abs(effect)
-        harm: np.ndarray = -effect if self.higher_is_better else effect
+            harm: np.ndarray = np.abs(effect)
+        else:
+            harm = -effect if self.higher_is_better else effect
         return harm
 
     def ranked(self, key: str) -> np.ndarray:
