@@ -29,6 +29,7 @@ VERBS_AND_CLASSES = {
     "ActivationMonitor": "kerascope.monitor",
     "intervene": "kerascope.interventions",
     "ablation": "kerascope.interventions",
+    "patching": "kerascope.interventions",
 }
 ERRORS = ("KerascopeError", "InputError", "SelectionError", "CaptureError", "StoreError")
 MOVED = {

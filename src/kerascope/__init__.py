@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.diagnostics import diagnose as diagnose
     from kerascope.interventions import ablation as ablation
     from kerascope.interventions import intervene as intervene
+    from kerascope.interventions import patching as patching
     from kerascope.monitor import ActivationMonitor as ActivationMonitor
     from kerascope.report import report as report
     from kerascope.stats import stats as stats
@@ -65,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "intervene": ("kerascope.interventions", "intervene"),
     "layers": ("kerascope.capture", "layers"),
     "open": ("kerascope.store", "open"),
+    "patching": ("kerascope.interventions", "patching"),
     "plot": ("kerascope.plot", None),
     "record": ("kerascope.store", "record"),
     "report": ("kerascope.report", "report"),
@@ -104,6 +106,7 @@ __all__ = [
     "gradients",
     "intervene",
     "layers",
+    "patching",
     "plot",
     "record",
     "report",

@@ -10,6 +10,7 @@ Example:
 from kerascope.interventions._ablation import ablation
 from kerascope.interventions._importance import Importance
 from kerascope.interventions._intervene import EditedProbe, Intervened, intervene
+from kerascope.interventions._patching import Patching, patching
 from kerascope.interventions._values import (
     Intervention,
     add,
@@ -27,6 +28,7 @@ __all__ = [
     "Importance",
     "Intervened",
     "Intervention",
+    "Patching",
     "ablation",
     "add",
     "clamp",
@@ -34,6 +36,7 @@ __all__ = [
     "intervene",
     "mean",
     "patch",
+    "patching",
     "scale",
     "set",
     "zero",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -59,7 +60,7 @@ def intervene(model: Any, edits: Edits, *, training: bool = False) -> Intervened
             "Expected edits as a non-empty dict {layer key: intervention}. "
             f"Received: {type(edits).__name__} {edits!r}"[:300]
         )
-    calls = list(layers(model, training=training).items())
+    calls = _calls(model, training)
     per_key: dict[str, list[Intervention]] = {}
     for selector, value in edits.items():
         for key in resolve(selector, calls):
@@ -241,6 +242,23 @@ class EditedProbe:
             size = int(1 << max(0, n - 1).bit_length())
             buckets.append(size)
         return size
+
+
+# model -> (variables and mode, its (key, layer) calls): `patching` and
+# `ablation` call `intervene` many times, and discovery traces the model.
+_known_calls: weakref.WeakKeyDictionary[Any, tuple[Any, list[tuple[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _calls(model: Any, training: bool) -> list[tuple[str, Any]]:
+    token = (bool(training), tuple(id(v) for v in getattr(model, "variables", ())))
+    known = _known_calls.get(model) if isinstance(model, keras.layers.Layer) else None
+    if known is not None and known[0] == token:
+        return known[1]
+    calls = list(layers(model, training=training).items())
+    _known_calls[model] = (token, calls)
+    return calls
 
 
 def _interventions(selector: Any, value: Any) -> list[Intervention]:
