@@ -1,10 +1,11 @@
 """Intervention values: what to do to a layer's output, and to which of its units.
 
 Each value knows its kind, the selection it edits (`channels`, `units`,
-`positions`) and its numbers. The numbers become arrays of the output's
-per-sample shape (`parameters`), held by the compiled pass as variables, so a
-new value of the same kind never recompiles; `apply` is the edit itself, in
-`keras.ops`, run inside that pass.
+`positions`) and its numbers. `intervene` binds the numbers and the unit mask
+to arrays of the output's per-sample shape, held by the compiled pass as
+variables, so new numbers of the same kind never recompile; `apply` is the
+edit itself, in `keras.ops`, run inside that pass. This module imports no Keras
+until an edit runs, so saved results and values load without it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import keras
 import numpy as np
 
 from kerascope.errors import InputError
@@ -89,6 +89,8 @@ class Intervention:
 
     def apply(self, output: Any, params: Mapping[str, Any], source: Any, key: str) -> Any:
         """The edited output (`keras.ops`), inside the compiled pass."""
+        import keras  # here, so that the values (and saved results) import without Keras
+
         dtype = output.dtype
         if self.kind == "ablate":
             return _ablate_copies(output, params)
@@ -114,6 +116,8 @@ class Intervention:
 def _ablate_copies(output: Any, params: Mapping[str, Any]) -> Any:
     """A batch of `copies` blocks of the same samples, block `i` ablated by
     `mask[i]` (`(copies, *sample_shape)`), set to `value` there (`ablation`)."""
+    import keras
+
     mask = params["mask"]
     copies, sample_shape = int(mask.shape[0]), tuple(int(d) for d in mask.shape[1:])
     grouped = keras.ops.reshape(output, (copies, -1, *sample_shape))

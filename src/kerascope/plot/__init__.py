@@ -16,7 +16,16 @@ Example:
 from kerascope.plot._distributions import histograms
 from kerascope.plot._evolution import evolution
 from kerascope.plot._feature_maps import feature_maps
+from kerascope.plot._interventions import importance, patching
 from kerascope.plot._overlay import overlay
 from kerascope.plot._profile import layer_profile
 
-__all__ = ["evolution", "feature_maps", "histograms", "layer_profile", "overlay"]
+__all__ = [
+    "evolution",
+    "feature_maps",
+    "histograms",
+    "importance",
+    "layer_profile",
+    "overlay",
+    "patching",
+]
