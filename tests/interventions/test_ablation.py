@@ -188,3 +188,19 @@ def test_bad_arguments_raise_clear_errors(small):
         kerascope.ablation(model, x, y, metric="f1", progress=False)
     with pytest.raises(InputError, match="one per sample"):
         kerascope.ablation(model, x, y[:5], layers="conv", progress=False)
+
+
+def test_a_residual_connection_around_the_ablated_layer(rng):
+    # The copies cannot start at `mid` (the skip connection still holds one
+    # copy of the batch): ablation repeats the inputs instead.
+    inp = keras.Input((5,))
+    first = layers.Dense(6, activation="relu", name="first")(inp)
+    mid = layers.Dense(6, activation="relu", name="mid")(first)
+    joined = layers.Add(name="add")([first, mid])
+    model = keras.Model(inp, layers.Dense(3, activation="softmax", name="out")(joined))
+    x = rng.normal(size=(30, 5)).astype("float32")
+    y = rng.integers(0, 3, 30)
+    imp = kerascope.ablation(model, x, y, layers=["first", "mid"], batch_size=8, progress=False)
+    for key in ("first", "mid"):
+        expected = _brute_force(model, x, y, key, 6, lambda u: zero(channels=[u]), _numpy_loss)
+        np.testing.assert_allclose(imp[key], expected, atol=1e-5)

@@ -109,14 +109,16 @@ def ablation(
         for key in keys:
             units = _units(shapes[key], per)
             k = min(units_per_pass or max(1, PASS_SAMPLES // batch_size - 1), units)
+            k = -(-units // -(-units // k))  # groups of equal size: none nearly empty
             sums, base = np.zeros(units), 0.0
+            expand = True  # until the layer's repeated output cannot flow on
             for first in range(0, units, k):
                 chosen = list(range(first, min(first + k, units)))
                 masks = _masks(shapes[key], chosen, k + 1, per)
-                bound = Bound(key, Intervention("ablate"), {"mask": masks, "value": fills[key]})
+                numbers = {"mask": masks, "value": fills[key]}
                 start = 0
                 for batch, n in batches:
-                    per_copy = _run_copies(model, bound, batch, n, k + 1)
+                    per_copy, expand = _run_copies(model, key, numbers, batch, n, expand)
                     y_true = None if y_all is None else y_all[start : start + n]
                     values = [score(y_true, per_copy[c]) for c in range(len(chosen) + 1)]
                     base += values[0] * n
@@ -189,13 +191,41 @@ def _fills(
     }
 
 
-def _run_copies(model: Any, bound: Bound, batch: Any, n: int, copies: int) -> np.ndarray:
-    """The model's outputs on `copies` blocks of the batch, `(copies, n, ...)`."""
+def _run_copies(
+    model: Any, key: str, values: dict[str, np.ndarray], batch: Any, n: int, expand: bool
+) -> tuple[np.ndarray, bool]:
+    """The model's outputs on the batch for every copy, `(copies, n, ...)`, and
+    whether the copies could be made at the layer (`expand`).
+
+    At the layer, the layers before it run once per batch, not once per copy.
+    That fails where a tensor from before the layer meets one after it (a
+    residual connection): the batch sizes differ, and Keras or the backend
+    raise. Then the inputs are repeated instead, which always works.
+    """
+    copies = int(values["mask"].shape[0])
+    if expand:
+        try:
+            outputs, size = _run(
+                model, Bound(key, Intervention("ablate_expand"), values), batch, n, 1
+            )
+            if outputs.shape[0] == copies * size:  # else an output skipped the layer
+                return _blocks(outputs, copies, n), True
+        except InputError:
+            raise
+        except Exception:  # the copies cannot flow on from the layer: repeat the inputs
+            pass
+    outputs, _ = _run(model, Bound(key, Intervention("ablate"), values), batch, n, copies)
+    return _blocks(outputs, copies, n), False
+
+
+def _run(model: Any, bound: Bound, batch: Any, n: int, repeat: int) -> tuple[np.ndarray, int]:
+    """The model's outputs on the batch (repeated `repeat` times), on the host,
+    and the size the batch was padded to (JAX compiles a few sizes)."""
     plan = plan_for(model, [bound], 0, False)
     compiled = plan.compiled(None, False)
     backend = backends.current()
     size = _bucket(plan.buckets, n) if backend.static_batch else n
-    tiled = keras.tree.map_structure(functools.partial(_tile, n=n, size=size, copies=copies), batch)
+    tiled = keras.tree.map_structure(functools.partial(_tile, n=n, size=size, copies=repeat), batch)
     with plan.lock:
         plan.load(bound, [bound])
         outputs, _ = compiled.function({"x": tiled, "sources": []})
@@ -204,8 +234,12 @@ def _run_copies(model: Any, bound: Bound, batch: Any, n: int, copies: int) -> np
             "Expected a model with one output for ablation. Received: a model with "
             f"{len(outputs)} outputs"
         )
-    host = np.asarray(backend.to_numpy(outputs))
-    return host.reshape(copies, size, *host.shape[1:])[:, :n]
+    return np.asarray(backend.to_numpy(outputs)), size
+
+
+def _blocks(outputs: np.ndarray, copies: int, n: int) -> np.ndarray:
+    """`(copies * size, ...)` -> `(copies, n, ...)`, the padding dropped."""
+    return outputs.reshape(copies, -1, *outputs.shape[1:])[:, :n]
 
 
 def _bucket(buckets: list[int], n: int) -> int:

@@ -92,8 +92,8 @@ class Intervention:
         import keras  # here, so that the values (and saved results) import without Keras
 
         dtype = output.dtype
-        if self.kind == "ablate":
-            return _ablate_copies(output, params)
+        if self.kind in ("ablate", "ablate_expand"):
+            return _ablate_copies(output, params, expand=self.kind == "ablate_expand")
         get = {name: keras.ops.cast(value, dtype) for name, value in params.items()}
         if self.kind == "zero":
             edited = keras.ops.zeros_like(output)
@@ -113,17 +113,26 @@ class Intervention:
         return keras.ops.where(keras.ops.cast(params["mask"], "bool"), edited, output)
 
 
-def _ablate_copies(output: Any, params: Mapping[str, Any]) -> Any:
-    """A batch of `copies` blocks of the same samples, block `i` ablated by
-    `mask[i]` (`(copies, *sample_shape)`), set to `value` there (`ablation`)."""
+def _ablate_copies(output: Any, params: Mapping[str, Any], *, expand: bool) -> Any:
+    """`copies` blocks of the same samples, block `i` set to `value` where
+    `mask[i]` (`(copies, *sample_shape)`) is 1 (`ablation`).
+
+    With `expand`, `output` is one block, `(batch, ...)`, repeated here, so the
+    layers before run once; otherwise the inputs were repeated and `output`
+    holds the blocks already, `(copies * batch, ...)`.
+    """
     import keras
 
     mask = params["mask"]
     copies, sample_shape = int(mask.shape[0]), tuple(int(d) for d in mask.shape[1:])
-    grouped = keras.ops.reshape(output, (copies, -1, *sample_shape))
+    if expand:
+        grouped = keras.ops.expand_dims(output, 0)
+    else:
+        grouped = keras.ops.reshape(output, (copies, -1, *sample_shape))
     where = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), 1)
     fill = keras.ops.cast(params["value"], output.dtype)
-    return keras.ops.reshape(keras.ops.where(where, fill, grouped), keras.ops.shape(output))
+    blocks = keras.ops.where(where, fill, grouped)  # (copies, batch, *sample_shape)
+    return keras.ops.reshape(blocks, (-1, *sample_shape))
 
 
 def _indices(name: str, value: Indices) -> tuple[int, ...] | None:
