@@ -201,3 +201,32 @@ def test_bad_edits_raise_clear_errors(cnn):
         kerascope.intervene(cnn, {"conv": add(np.ones(4))})
     with pytest.raises(InputError, match="non-empty dict"):
         kerascope.intervene(cnn, {})
+
+
+def test_capture_with_inputs_and_a_mode_other_than_the_interventions(cnn, x):
+    intervened = kerascope.intervene(cnn, {"conv": zero(channels=[0])})
+    acts = kerascope.capture(intervened, x, layers="pool", inputs=True)
+    assert list(acts) == ["input_layer", "pool"]
+    np.testing.assert_array_equal(acts["input_layer"], x)
+    conv = keras.ops.convert_to_numpy(cnn.get_layer("conv")(x))
+    conv[..., 0] = 0
+    np.testing.assert_allclose(acts["pool"], np.maximum(conv, 0).mean(axis=(1, 2)), **TOLERANCE)
+    with pytest.raises(InputError, match="Received: training=True"):
+        kerascope.capture(intervened, x, training=True)
+
+
+def test_values_and_results_import_without_keras():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kerascope.interventions import Importance, Patching, zero, scale\n"
+        "import kerascope.plot\n"
+        "zero(channels=[1]); scale(2.0)\n"
+        "assert 'keras' not in sys.modules, 'keras imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

@@ -41,7 +41,8 @@ def capture(
     with a batch axis is joined along it.
 
     Args:
-        model: A built Keras model.
+        model: A built Keras model, or a model with edits from
+            `kerascope.intervene` (the activations downstream of its edits).
         x: A numpy array `(samples, ...)`, a list or dict of arrays for a
             multi-input model, a `tf.data.Dataset`, a `keras.utils.PyDataset`,
             a torch `DataLoader`, or an iterable of batches (`x` or `(x, y)`).
