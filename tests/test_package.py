@@ -29,6 +29,9 @@ VERBS_AND_CLASSES = {
     "top_examples": "kerascope.examples",
     "ActivationMonitor": "kerascope.monitor",
     "visualize": "kerascope.visualize",
+    "intervene": "kerascope.interventions",
+    "ablation": "kerascope.interventions",
+    "patching": "kerascope.interventions",
 }
 ERRORS = ("KerascopeError", "InputError", "SelectionError", "CaptureError", "StoreError")
 MOVED = {

@@ -44,6 +44,9 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time `__getattr__` imports t
     from kerascope.capture import layers as layers
     from kerascope.diagnostics import diagnose as diagnose
     from kerascope.examples import top_examples as top_examples
+    from kerascope.interventions import ablation as ablation
+    from kerascope.interventions import intervene as intervene
+    from kerascope.interventions import patching as patching
     from kerascope.monitor import ActivationMonitor as ActivationMonitor
     from kerascope.report import report as report
     from kerascope.stats import stats as stats
@@ -57,12 +60,15 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "ActivationMonitor": ("kerascope.monitor", "ActivationMonitor"),
     "Probe": ("kerascope.capture", "Probe"),
+    "ablation": ("kerascope.interventions", "ablation"),
     "capture": ("kerascope.capture", "capture"),
     "diagnose": ("kerascope.diagnostics", "diagnose"),
     "gradcam": ("kerascope.capture", "gradcam"),
     "gradients": ("kerascope.capture", "gradients"),
+    "intervene": ("kerascope.interventions", "intervene"),
     "layers": ("kerascope.capture", "layers"),
     "open": ("kerascope.store", "open"),
+    "patching": ("kerascope.interventions", "patching"),
     "plot": ("kerascope.plot", None),
     "record": ("kerascope.store", "record"),
     "report": ("kerascope.report", "report"),
@@ -97,11 +103,14 @@ __all__ = [
     "StatsError",
     "StoreError",
     "__version__",
+    "ablation",
     "capture",
     "diagnose",
     "gradcam",
     "gradients",
+    "intervene",
     "layers",
+    "patching",
     "plot",
     "record",
     "report",

@@ -3,6 +3,7 @@
 from kerascope.capture._activations import Activations, LayerInfo
 from kerascope.capture._api import capture
 from kerascope.capture._cache import cached_probe
+from kerascope.capture._edited import run_edited
 from kerascope.capture._gradcam import gradcam, gradcam_maps
 from kerascope.capture._gradients import gradients
 from kerascope.capture._layers import input_spec, layers
@@ -19,4 +20,5 @@ __all__ = [
     "gradients",
     "input_spec",
     "layers",
+    "run_edited",
 ]

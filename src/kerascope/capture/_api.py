@@ -41,7 +41,8 @@ def capture(
     with a batch axis is joined along it.
 
     Args:
-        model: A built Keras model.
+        model: A built Keras model, or a model with edits from
+            `kerascope.intervene` (the activations downstream of its edits).
         x: A numpy array `(samples, ...)`, a list or dict of arrays for a
             multi-input model, a `tf.data.Dataset`, a `keras.utils.PyDataset`,
             a torch `DataLoader`, or an iterable of batches (`x` or `(x, y)`).
@@ -91,7 +92,12 @@ def capture(
     inputs = bool(inputs)
     if x is None:
         raise InputError("Expected inputs x for the model. Received: x=None")
-    probe = cached_probe(model, layers, training=training, inputs=inputs)
+    # An object that edits a model in flight (`kerascope.intervene`) brings its own probe.
+    own_probe = getattr(model, "kerascope_probe", None)
+    if callable(own_probe) and not isinstance(model, keras.layers.Layer):
+        probe = own_probe(layers, training=training, inputs=inputs)
+    else:
+        probe = cached_probe(model, layers, training=training, inputs=inputs)
     batches = data.as_batches(x, batch_size, probe.input_spec)
     collected: dict[str, list[Any]] = {}
     with ProgressBar(progress, "capturing", total=batches.total) as bar:
@@ -100,7 +106,8 @@ def capture(
                 collected.setdefault(key, []).append(value)
             bar.advance(n)
     arrays = {key: _join(key, parts, probe.batched(key)) for key, parts in collected.items()}
-    return probe._activations(arrays)
+    result: Activations = probe._activations(arrays)
+    return result
 
 
 def _join(key: str, parts: list[Any], batched: list[bool]) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from kerascope import __version__
 from kerascope._inputs import PREPROCESS
-from kerascope.cli import _commands, _examples, _visualize
+from kerascope.cli import _ablate, _commands, _examples, _visualize
 
 __all__ = ["parser"]
 
@@ -143,6 +143,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "-o", "--out", default="kerascope-report.html", metavar="FILE", help="default: %(default)s"
     )
+    sub = command(
+        "ablate",
+        _ablate.ablate_command,
+        "how much each unit matters: a metric with each channel ablated",
+        model,
+        data,
+    )
+    _ablate.add_ablate(sub)
     sub = command(
         "verify",
         _commands.verify_command,

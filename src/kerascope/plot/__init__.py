@@ -17,6 +17,7 @@ from kerascope.plot._distributions import histograms
 from kerascope.plot._evolution import evolution
 from kerascope.plot._examples import examples
 from kerascope.plot._feature_maps import feature_maps
+from kerascope.plot._interventions import importance, patching
 from kerascope.plot._overlay import overlay
 from kerascope.plot._profile import layer_profile
 from kerascope.plot._visualizations import visualizations
@@ -26,7 +27,9 @@ __all__ = [
     "examples",
     "feature_maps",
     "histograms",
+    "importance",
     "layer_profile",
     "overlay",
+    "patching",
     "visualizations",
 ]

@@ -1,0 +1,182 @@
+"""The compiled, edited forward pass behind `Intervened`, cached per model and edit kinds.
+
+A `Plan` holds one `keras.Variable` per number of every edit (the numbers
+broadcast to the output's per-sample shape, and each edit's unit mask), and
+compiles, per selection of layers to return, one function of the inputs and
+the patch sources. On JAX the variables are arguments of the jitted function,
+on TensorFlow the traced graph reads them by reference, and torch runs
+eagerly: so an edit with new numbers, or new units, only assigns variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import weakref
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerascope import backends
+from kerascope.capture import LayerInfo, Probe, cached_probe, run_edited
+from kerascope.interventions._values import Intervention
+from kerascope.select import LayerSelection
+
+__all__ = ["Bound", "Plan", "plan_for"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Bound:
+    """One intervention bound to a key: its numbers, and the patch source it reads."""
+
+    key: str
+    intervention: Intervention
+    values: Mapping[str, np.ndarray]
+    source: int | None = None
+
+    def signature(self) -> Hashable:
+        shapes = tuple((name, value.shape) for name, value in sorted(self.values.items()))
+        return (self.key, self.intervention.signature(), shapes, self.source)
+
+
+@dataclasses.dataclass
+class Compiled:
+    """One compiled pass returning the model's outputs and the `record` keys."""
+
+    function: Any
+    record: tuple[str, ...]
+    info: Mapping[str, LayerInfo]
+    input_keys: tuple[str, ...]
+
+
+class Plan:
+    """Variables and compiled passes for one model and one set of edit kinds."""
+
+    def __init__(self, model: Any, bound: list[Bound], sources: int, training: bool) -> None:
+        self._model_ref = weakref.ref(model)
+        self._bound = bound
+        self._sources = sources
+        self._training = training
+        self._edit_keys = list(dict.fromkeys(b.key for b in bound))
+        self._variables = [
+            {
+                name: keras.Variable(
+                    np.zeros(value.shape, np.float32), trainable=False, name="kerascope_edit"
+                )
+                for name, value in b.values.items()
+            }
+            for b in bound
+        ]
+        self._all_variables = list(model.variables) + [
+            v for slot in self._variables for v in slot.values()
+        ]
+        self._source_probe = cached_probe(model, self._edit_keys, training=training)
+        self._compiled: dict[Hashable, Compiled] = {}
+        self._loaded: object = None
+        self.lock = threading.RLock()
+        self.traces = 0
+        self.buckets: list[int] = []
+
+    def load(self, owner: object, bound: list[Bound]) -> None:
+        """Assigns `bound`'s numbers to the variables, unless `owner`'s are there."""
+        if self._loaded is owner:
+            return
+        for slot, b in zip(self._variables, bound):
+            for name, variable in slot.items():
+                variable.assign(b.values[name].astype(np.float32))
+        self._loaded = owner
+
+    def compiled(self, record: LayerSelection, inputs: bool) -> Compiled:
+        """The pass returning the outputs and the keys `record` selects, compiled once."""
+        token: Hashable = (tuple(record) if isinstance(record, list) else record, inputs)
+        try:
+            found = self._compiled.get(token)
+        except TypeError:  # an unhashable selection compiles afresh
+            token, found = object(), None
+        if found is not None:
+            return found
+        model = self._model()
+        keys: tuple[str, ...] = ()
+        info: Mapping[str, LayerInfo] = {}
+        input_keys: tuple[str, ...] = ()
+        if record is not None or inputs:
+            chosen = cached_probe(
+                model,
+                record if record is not None else self._edit_keys,
+                training=self._training,
+                inputs=inputs,
+            )
+            input_keys = tuple(chosen.input_names) if inputs else ()
+            keys = (
+                tuple(k for k in chosen.keys if k not in input_keys) if record is not None else ()
+            )
+            info = chosen.specs
+        probe = cached_probe(model, [*self._edit_keys, *keys], training=self._training)
+        spec = self._source_probe.input_spec
+        full_spec = None if spec is None else {"x": spec, "sources": [spec] * self._sources}
+        forward = self._forward_of(probe, keys)
+        function = backends.current().compile(forward, self._all_variables, full_spec)
+        result = Compiled(function, keys, info, input_keys)
+        self._compiled[token] = result
+        return result
+
+    def _forward_of(self, probe: Probe, keys: tuple[str, ...]) -> Any:
+        plan_ref = weakref.ref(self)
+
+        def forward(values: Any, inputs: Any) -> Any:
+            plan = plan_ref()
+            assert plan is not None
+            plan.traces += 1
+            state = None if values is None else list(zip(plan._all_variables, values))
+            sources = [
+                run_edited(plan._source_probe, s, lambda k, o: o, state=state)[1]
+                for s in inputs["sources"]
+            ]
+            by_key: dict[str, list[tuple[Bound, dict[str, Any]]]] = {}
+            for b, slot in zip(plan._bound, plan._variables):
+                by_key.setdefault(b.key, []).append((b, slot))
+
+            def edit(key: str, output: Any) -> Any:
+                for b, slot in by_key.get(key, []):
+                    params = {name: variable.value for name, variable in slot.items()}
+                    source = None if b.source is None else sources[b.source][key]
+                    output = b.intervention.apply(output, params, source, key)
+                return output
+
+            outputs, recorded = run_edited(probe, inputs["x"], edit, state=state)
+            return outputs, {key: recorded[key] for key in keys}
+
+        return forward
+
+    def _model(self) -> Any:
+        model = self._model_ref()
+        if model is None:
+            raise keras_model_gone()
+        return model
+
+
+def keras_model_gone() -> Exception:
+    from kerascope.errors import CaptureError
+
+    return CaptureError("The model of this intervention no longer exists.")
+
+
+# model -> {signature: plan}; weak, so a plan never keeps its model alive.
+_plans: weakref.WeakKeyDictionary[Any, dict[Hashable, Plan]] = weakref.WeakKeyDictionary()
+
+
+def plan_for(model: Any, bound: list[Bound], sources: int, training: bool) -> Plan:
+    """The cached `Plan` for these edit kinds, made on first use."""
+    signature = (
+        tuple(b.signature() for b in bound),
+        sources,
+        bool(training),
+        tuple(id(v) for v in model.variables),
+    )
+    per_model = _plans.setdefault(model, {})
+    plan = per_model.get(signature)
+    if plan is None:
+        plan = per_model[signature] = Plan(model, bound, sources, training)
+    return plan

@@ -1,0 +1,110 @@
+"""`Patching`: a patching sweep's table, layers x positions (reads without Keras)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kerascope._text import table
+from kerascope.errors import InputError
+
+__all__ = ["Patching"]
+
+_FORMAT = "kerascope.patching/1"
+
+
+class Patching:
+    """The metric with each layer's clean activation patched into the corrupted run.
+
+    Attributes:
+        keys: The patched layers, in execution order (the table's rows).
+        positions: The patched positions (the columns), or None when whole
+            layers were patched (one column).
+        values: `(len(keys), len(positions) or 1)` float64: the metric of
+            each patched run; NaN where a layer has no such position.
+        clean: The metric of the clean run.
+        corrupted: The metric of the corrupted run, unpatched.
+        metric: The metric's name.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        positions: Sequence[int] | None,
+        values: Any,
+        *,
+        clean: float,
+        corrupted: float,
+        metric: str,
+    ) -> None:
+        self.keys = tuple(keys)
+        self.positions = None if positions is None else tuple(int(p) for p in positions)
+        self.values = np.asarray(values, np.float64).reshape(len(self.keys), -1)
+        self.clean = float(clean)
+        self.corrupted = float(corrupted)
+        self.metric = metric
+
+    def restored(self) -> np.ndarray:
+        """The fraction of the clean metric each patch restores:
+        `(value - corrupted) / (clean - corrupted)` (NaN if they are equal)."""
+        gap = self.clean - self.corrupted
+        if gap == 0:
+            return np.full_like(self.values, np.nan)
+        restored: np.ndarray = (self.values - self.corrupted) / gap
+        return restored
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (NaN written as null)."""
+        rows = [[None if np.isnan(v) else float(v) for v in row] for row in self.values]
+        return {
+            "format": _FORMAT,
+            "keys": list(self.keys),
+            "positions": None if self.positions is None else list(self.positions),
+            "values": rows,
+            "clean": self.clean,
+            "corrupted": self.corrupted,
+            "metric": self.metric,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Patching:
+        """The `Patching` that `to_dict` described."""
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise InputError(
+                f"Expected patching data of format {_FORMAT!r}. Received: {data!r}"[:200]
+            )
+        values = [[np.nan if v is None else v for v in row] for row in data["values"]]
+        return cls(
+            data["keys"],
+            data["positions"],
+            values,
+            clean=data["clean"],
+            corrupted=data["corrupted"],
+            metric=data["metric"],
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> Patching:
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(self.to_json())
+
+    def __repr__(self) -> str:
+        head = (
+            f"Patching({len(self.keys)} layers x "
+            f"{'whole layers' if self.positions is None else f'{len(self.positions)} positions'}"
+            f", metric={self.metric!r}, clean={self.clean:.4g}, corrupted={self.corrupted:.4g})"
+        )
+        columns = ["all"] if self.positions is None else [str(p) for p in self.positions]
+        rows = [["key", *columns]]
+        rows += [[k, *(f"{v:.4g}" for v in row)] for k, row in zip(self.keys, self.values)]
+        return head + "\n" + table(rows)
