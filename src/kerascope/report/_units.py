@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -41,14 +44,42 @@ def units_section(
     `data`. Visualization is replaced by a note where `kerascope.visualize`
     cannot run (token or several inputs); `first` (one batch) finds dead channels.
     """
+
+    chosen = spread(unit_keys(model, keys), max_layers)
+    if not chosen:
+        return []
+    with _quiet_retracing():
+        return _section(model, data, y, chosen, first, per_layer, steps, batch_size)
+
+
+@contextlib.contextmanager
+def _quiet_retracing() -> Iterator[None]:
+    """Hides TensorFlow's "frequent retracing" warning: each probe here is a new
+    function traced once, by design, which TensorFlow counts as retracing."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _section(
+    model: Any,
+    data: Any,
+    y: Any,
+    chosen: list[str],
+    first: Any,
+    per_layer: int,
+    steps: int,
+    batch_size: int | None,
+) -> list[dict[str, Any]]:
     from kerascope import plot
     from kerascope.examples import top_examples
     from kerascope.interventions import ablation
     from kerascope.visualize import visualize
 
-    chosen = spread(unit_keys(model, keys), max_layers)
-    if not chosen:
-        return []
     examples = top_examples(model, data, layers=chosen, k=6, batch_size=batch_size, progress=False)
     importance = None
     if y is not None:
