@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 
 import kerascope
 from kerascope.monitor import MonitorHistory
@@ -52,6 +53,31 @@ def test_demo_writes_report_logs_store_and_history(tmp_path):
     assert "kerascope report: digits_cnn" in page
     assert list((tmp_path / "logs" / "activations").glob("events.out.tfevents.*"))
     assert len(MonitorHistory.load(tmp_path / "monitor.jsonl")) == 2
-    for name in ("report.html", "logs", "activations.zarr", "monitor.jsonl"):
+    # What units respond to: in the report (with importances, as the demo passes the
+    # labels) and as two real PNG files.
+    assert '<section id="units">' in page
+    assert '<div class="units-layer" data-key="conv2">' in page
+    assert '<td class="importance">' in page
+    for name in ("examples.png", "visualizations.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(png) > 5_000
+    # The store's examples are the 9 strongest digits per channel of the recorded outputs.
+    examples = store.examples
+    assert examples is not None
+    for key in ("conv1", "conv2", "probs"):
+        recorded = np.asarray(store[key][:], dtype=np.float64)
+        response = recorded.reshape(len(recorded), -1, recorded.shape[-1]).max(axis=1)
+        np.testing.assert_allclose(examples[key].values, -np.sort(-response, axis=0)[:9].T)
+        picked = np.take_along_axis(response, examples[key].indices.T, axis=0)
+        np.testing.assert_allclose(picked.T, examples[key].values)
+    for name in (
+        "report.html",
+        "logs",
+        "activations.zarr",
+        "monitor.jsonl",
+        "examples.png",
+        "visualizations.png",
+    ):
         assert str(tmp_path / name) in text
     assert "Findings(" in text

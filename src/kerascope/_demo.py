@@ -2,7 +2,9 @@
 
 It trains on scikit-learn's bundled 8x8 digits (no download) with the
 activation monitor, records every layer's activations on the held-out digits
-to a Zarr store, diagnoses them, and writes an HTML report and TensorBoard logs.
+to a Zarr store (with each channel's top examples), diagnoses them, draws what
+a middle conv layer's units respond to, and writes an HTML report and
+TensorBoard logs.
 """
 
 from __future__ import annotations
@@ -100,20 +102,27 @@ def run(
         f"included): {accuracy:.1%}\n\n"
     )
 
-    store = record(model, test, out_dir / "activations.zarr", overwrite=True, progress=progress)
+    store = record(
+        model, test, out_dir / "activations.zarr", overwrite=True, examples=9, progress=progress
+    )
     out.write(
         f"recorded {len(store)} layer outputs for {store.samples} held-out digits; "
         f"their statistics:\n{store.statistics!r}\n\n"
     )
     findings = diagnose(store.statistics)
     out.write(f"{findings!r}\n\n")
-    page = report(model, test, out_dir / "report.html", monitor=monitor, progress=progress)
+    pictures = _unit_pictures(model, store.examples, test, out_dir)
+    page = report(
+        model, test, out_dir / "report.html", y=labels[split:], monitor=monitor, progress=progress
+    )
     out.write(
         "Written:\n"
         f"  {page}  the HTML report (open it in a browser)\n"
         f"  {out_dir / 'logs'}  TensorBoard logs: tensorboard --logdir {out_dir / 'logs'}\n"
         f"  {out_dir / 'activations.zarr'}  every layer's activations: kerascope.open(...)\n"
         f"  {history_path}  the monitor's history: MonitorHistory.load(...)\n"
+        f"  {pictures[0]}  what {UNIT_LAYER}'s most active channels respond to in the digits\n"
+        f"  {pictures[1]}  feature visualizations of the same channels\n"
     )
     return {
         "accuracy": float(accuracy),
@@ -123,4 +132,26 @@ def run(
         "logs": out_dir / "logs",
         "store": out_dir / "activations.zarr",
         "history": monitor.history,
+        "examples_png": pictures[0],
+        "visualizations_png": pictures[1],
     }
+
+
+UNIT_LAYER = "conv2"  # the middle conv layer the demo draws units of
+
+
+def _unit_pictures(
+    model: keras.Model, examples: Any, test: np.ndarray, out_dir: pathlib.Path
+) -> tuple[pathlib.Path, pathlib.Path]:
+    """Writes `examples.png` and `visualizations.png` for the 8 most active conv2 channels."""
+    from kerascope import plot
+    from kerascope.visualize import visualize
+
+    top1 = np.nan_to_num(examples[UNIT_LAYER].values[:, 0], nan=-np.inf)
+    channels = [int(c) for c in np.argsort(-top1, kind="stable")[:8]]
+    paths = (out_dir / "examples.png", out_dir / "visualizations.png")
+    figure = plot.examples(examples, UNIT_LAYER, test, channels, model=model)
+    figure.savefig(paths[0], dpi=96, bbox_inches="tight")
+    vis = visualize(model, UNIT_LAYER, channels, steps=128, data=test, progress=False)
+    plot.visualizations(vis).savefig(paths[1], dpi=96, bbox_inches="tight")
+    return paths

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import keras
-import numpy as np
 
 from kerascope._progress import ProgressBar
 from kerascope.capture import capture
-from kerascope.capture import layers as layers_of
 from kerascope.diagnostics import run_rules
 from kerascope.errors import InputError
-from kerascope.keys import output_leaves
 from kerascope.report._figures import data_uri, image_input, spatial_keys, spread
+from kerascope.report._tables import history_findings, summary_rows
+from kerascope.report._units import units_section
 from kerascope.select import LayerSelection
 from kerascope.stats import Statistics, StatisticsRunner
 
@@ -36,6 +35,11 @@ def report(
     samples_shown: int = 3,
     batch_size: int | None = None,
     title: str | None = None,
+    y: Any = None,
+    units: bool = True,
+    max_unit_layers: int = 3,
+    units_per_layer: int = 4,
+    visualize_steps: int = 128,
     progress: bool = True,
 ) -> pathlib.Path:
     """Writes one self-contained HTML report of a model's activations over `data`.
@@ -51,6 +55,10 @@ def report(
       and per-layer histograms;
     - feature maps of a few layers spread over the depth, for the first sample;
     - heatmap overlays on the input images, for image models;
+    - what units respond to: for a few layers spread over depth, the top
+      dataset examples of their most active channels (highest top-1
+      response), their feature visualizations and, with `y`, each channel's
+      zero-ablation importance (change in accuracy);
     - the training evolution, when an `ActivationMonitor` (or its history) is given.
 
     Statistics stream over `data` (memory bounded by the batch); feature maps
@@ -71,6 +79,13 @@ def report(
         batch_size: At most this many samples per forward pass (see
             `kerascope.stats`). Defaults to `None` (chosen as by `stats`).
         title: The report's title. Defaults to `None` (the model's name).
+        y: Labels of `data` (arrays), to show each shown channel's ablation
+            importance. Defaults to `None` (none shown).
+        units: Include the "What units respond to" section. Defaults to `True`.
+        max_unit_layers: Layers in that section. Defaults to `3`.
+        units_per_layer: Channels shown per layer. Defaults to `4`.
+        visualize_steps: Optimisation steps of the feature visualizations
+            (skipped, with a note, for token or multi-input models). Defaults to `128`.
         progress: Draw a progress bar on standard error. Defaults to `True`.
 
     Returns:
@@ -107,6 +122,19 @@ def report(
     shown = keras.tree.map_structure(lambda a: a[:samples_shown], batch)
     acts = capture(model, shown, layers=feature_layers if feature_layers is not None else layers)
 
+    unit_layers = []
+    if units:
+        unit_layers = units_section(
+            model,
+            data,
+            y,
+            list(runner.specs),
+            batch,
+            max_layers=max_unit_layers,
+            per_layer=units_per_layer,
+            steps=visualize_steps,
+            batch_size=batch_size,
+        )
     figures = _figures(plot, statistics, acts, shown, history, feature_layers, max_feature_layers)
     context = {
         "title": title or f"kerascope report: {model.name}",
@@ -117,8 +145,9 @@ def report(
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "samples": max((s.samples for s in statistics.values()), default=0),
         "findings": findings,
-        "rows": _summary_rows(runner.specs, statistics, model),
+        "rows": summary_rows(runner.specs, statistics, model),
         "params": int(model.count_params()),
+        "unit_layers": unit_layers,
         **figures,
     }
     environment = jinja2.Environment(
@@ -187,65 +216,5 @@ def _figures(
         "feature_maps": feature_maps,
         "overlays": overlays,
         "evolution": evolution,
-        "history_findings": _history_findings(history),
+        "history_findings": history_findings(history),
     }
-
-
-def _history_findings(history: Any) -> list[dict[str, Any]]:
-    """The first snapshot at which each (key, kind) finding appeared in training."""
-    if history is None:
-        return []
-    seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for snapshot in history:
-        for finding in snapshot.findings:
-            seen.setdefault(
-                (finding.key, finding.kind),
-                {"step": snapshot.step, "epoch": snapshot.epoch, "finding": finding},
-            )
-    return list(seen.values())
-
-
-def _summary_rows(specs: Any, statistics: Statistics, model: Any) -> list[dict[str, Any]]:
-    params = _params_by_key(specs, model)
-    # Each statistics key's layer and output shape (`"lstm[1]"`: one of the LSTM's outputs).
-    leaves = {
-        leaf: (key, shape)
-        for key, info in specs.items()
-        for leaf, shape in output_leaves(key, info.shape)
-    }
-    rows = []
-    for key, layer in statistics.items():
-        base, shape = leaves.get(key, (key, None))
-        rows.append(
-            {
-                "key": key,
-                "class_name": layer.class_name,
-                "shape": str(tuple(shape)) if shape is not None else "",
-                "activation": layer.activation or "",
-                "params": params.get(base, ""),
-                "mean": _number(layer.mean),
-                "std": _number(layer.std),
-                "min": _number(layer.min),
-                "max": _number(layer.max),
-                "p50": _number(layer.p50),
-                "zeros": f"{layer.zero_fraction:.1%}",
-                "nonfinite": f"{layer.nan_fraction + layer.inf_fraction:.1%}",
-                "bad": layer.nan_fraction + layer.inf_fraction > 0,
-            }
-        )
-    return rows
-
-
-def _params_by_key(specs: Any, model: Any) -> dict[str, str]:
-    """Parameter counts by key; a layer called more than once counts at its first call."""
-    counts: dict[str, str] = {}
-    seen: set[int] = set()
-    for key, layer in layers_of(model).items():
-        if key in specs and id(layer) not in seen:
-            counts[key] = f"{layer.count_params():,}"
-        seen.add(id(layer))
-    return counts
-
-
-def _number(value: float) -> str:
-    return "" if not np.isfinite(value) else f"{value:.4g}"
