@@ -230,3 +230,43 @@ def test_values_and_results_import_without_keras():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_capture_of_an_intervened_model_with_every_layer(cnn, x):
+    intervened = kerascope.intervene(cnn, {"conv": scale(0.0, channels=[1])})
+    acts = kerascope.capture(intervened, x, batch_size=8)
+    plain = kerascope.capture(cnn, x, batch_size=8)
+    assert list(acts) == list(plain)
+    conv = keras.ops.convert_to_numpy(cnn.get_layer("conv")(x))
+    conv[..., 1] = 0
+    np.testing.assert_allclose(acts["relu"], np.maximum(conv, 0), **TOLERANCE)
+    np.testing.assert_allclose(acts["out"], intervened.predict(x), **TOLERANCE)
+
+
+def test_training_mode_is_not_padded(rng):
+    inp = keras.Input((4,))
+    hidden = layers.Dense(5, name="dense")(inp)
+    norm = layers.BatchNormalization(name="norm")(hidden)
+    model = keras.Model(inp, layers.Dense(2, name="out")(norm))
+    x = rng.normal(size=(3, 4)).astype("float32")
+    edited = kerascope.intervene(model, {"dense": scale(1.0)}, training=True)
+    expected = keras.ops.convert_to_numpy(model(x, training=True))
+    np.testing.assert_allclose(edited.predict(x), expected, **TOLERANCE)
+
+
+class _Split(keras.layers.Layer):
+    def call(self, x):
+        return x[:, :2], x[:, 2:]
+
+
+def test_capture_of_a_multi_output_layer_through_an_intervened(rng):
+    inp = keras.Input((4,))
+    dense = layers.Dense(4, name="dense")(inp)
+    left, right = _Split(name="split")(dense)
+    model = keras.Model(inp, layers.Concatenate(name="cat")([left, right]))
+    x = rng.normal(size=(5, 4)).astype("float32")
+    edited = kerascope.intervene(model, {"dense": scale(2.0)})
+    acts = kerascope.capture(edited, x, layers="split", batch_size=2)
+    full = 2 * keras.ops.convert_to_numpy(model.get_layer("dense")(x))
+    np.testing.assert_allclose(acts["split"][0], full[:, :2], **TOLERANCE)
+    np.testing.assert_allclose(acts["split"][1], full[:, 2:], **TOLERANCE)

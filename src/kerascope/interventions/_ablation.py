@@ -222,9 +222,10 @@ def _run(model: Any, bound: Bound, batch: Any, n: int, repeat: int) -> tuple[np.
     """The model's outputs on the batch (repeated `repeat` times), on the host,
     and the size the batch was padded to (JAX compiles a few sizes)."""
     plan = plan_for(model, [bound], 0, False)
-    compiled = plan.compiled(None, False)
+    compiled = plan.compiled(None, False, layers=False)
     backend = backends.current()
-    size = _bucket(plan.buckets, n) if backend.static_batch else n
+    # Padded (on JAX) only where the edited output has a batch axis, as `Probe`.
+    size = _bucket(plan.buckets, n) if backend.static_batch and compiled.all_batched else n
     tiled = keras.tree.map_structure(functools.partial(_tile, n=n, size=size, copies=repeat), batch)
     with plan.lock:
         plan.load(bound, [bound])

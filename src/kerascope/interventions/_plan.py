@@ -49,6 +49,8 @@ class Compiled:
     record: tuple[str, ...]
     info: Mapping[str, LayerInfo]
     input_keys: tuple[str, ...]
+    probe: Probe
+    all_batched: bool
 
 
 class Plan:
@@ -88,9 +90,10 @@ class Plan:
                 variable.assign(b.values[name].astype(np.float32))
         self._loaded = owner
 
-    def compiled(self, record: LayerSelection, inputs: bool) -> Compiled:
-        """The pass returning the outputs and the keys `record` selects, compiled once."""
-        token: Hashable = (tuple(record) if isinstance(record, list) else record, inputs)
+    def compiled(self, record: LayerSelection, inputs: bool, *, layers: bool = True) -> Compiled:
+        """The pass returning the outputs and the keys `record` selects (every
+        layer for `None`, as `capture`; none with `layers=False`), compiled once."""
+        token: Hashable = (tuple(record) if isinstance(record, list) else record, inputs, layers)
         try:
             found = self._compiled.get(token)
         except TypeError:  # an unhashable selection compiles afresh
@@ -101,24 +104,25 @@ class Plan:
         keys: tuple[str, ...] = ()
         info: Mapping[str, LayerInfo] = {}
         input_keys: tuple[str, ...] = ()
-        if record is not None or inputs:
+        if layers or inputs:
             chosen = cached_probe(
                 model,
-                record if record is not None else self._edit_keys,
+                record if layers else self._edit_keys,
                 training=self._training,
                 inputs=inputs,
             )
             input_keys = tuple(chosen.input_names) if inputs else ()
-            keys = (
-                tuple(k for k in chosen.keys if k not in input_keys) if record is not None else ()
-            )
+            keys = tuple(k for k in chosen.keys if k not in input_keys) if layers else ()
             info = chosen.specs
         probe = cached_probe(model, [*self._edit_keys, *keys], training=self._training)
         spec = self._source_probe.input_spec
         full_spec = None if spec is None else {"x": spec, "sources": [spec] * self._sources}
         forward = self._forward_of(probe, keys)
         function = backends.current().compile(forward, self._all_variables, full_spec)
-        result = Compiled(function, keys, info, input_keys)
+        all_batched = all(
+            all(p.batched(key)) for p in (probe, self._source_probe) for key in p.keys
+        )
+        result = Compiled(function, keys, info, input_keys, probe, all_batched)
         self._compiled[token] = result
         return result
 
