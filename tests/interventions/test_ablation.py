@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kerascope
-from kerascope.errors import InputError
+from kerascope.errors import InputError, SelectionError
 from kerascope.interventions import Importance, mean, zero
 
 layers = keras.layers
@@ -174,6 +174,10 @@ def test_importance_prints_a_table_and_round_trips_through_json(small, tmp_path)
     )
     with pytest.raises(InputError, match="format"):
         Importance.from_json('{"format": "other"}')
+    assert "conv" in imp
+    assert "x" not in imp
+    with pytest.raises(SelectionError, match="Closest keys: conv"):
+        imp["conv_"]
 
 
 def test_bad_arguments_raise_clear_errors(small):

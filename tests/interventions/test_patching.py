@@ -9,7 +9,7 @@ import pytest
 from edit_oracle import run_by_hand
 
 import kerascope
-from kerascope.errors import InputError
+from kerascope.errors import InputError, SelectionError
 from kerascope.interventions import Patching
 
 layers = keras.layers
@@ -108,5 +108,10 @@ def test_all_positions_json_and_errors(sequence_model, tmp_path):
     again = Patching.from_json(path.read_text())
     np.testing.assert_array_equal(again.values, result.values)
     assert again.keys == result.keys
+    np.testing.assert_array_equal(again["mix"], result.values[0])
+    assert "mix" in again
+    assert "x" not in again
+    with pytest.raises(SelectionError, match="Received: 'mixx'"):
+        again["mixx"]
     with pytest.raises(InputError, match="Received: 'some'"):
         kerascope.patching(model, clean, corrupted, y=y, positions="some", progress=False)

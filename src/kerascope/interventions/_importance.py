@@ -11,6 +11,7 @@ import numpy as np
 
 from kerascope._text import table
 from kerascope.errors import InputError
+from kerascope.select import unknown_key
 
 __all__ = ["Importance"]
 
@@ -63,10 +64,8 @@ class Importance(Mapping[str, np.ndarray]):
     def __getitem__(self, key: str) -> np.ndarray:
         try:
             return self._effects[key]
-        except KeyError:
-            raise InputError(
-                f"Expected one of the ablated keys {list(self._effects)}. Received: {key!r}"
-            ) from None
+        except (KeyError, TypeError):
+            raise unknown_key(key, list(self._effects), "ablation effects") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._effects)

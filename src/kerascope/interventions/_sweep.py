@@ -11,6 +11,7 @@ import numpy as np
 
 from kerascope._text import table
 from kerascope.errors import InputError
+from kerascope.select import unknown_key
 
 __all__ = ["Patching"]
 
@@ -47,6 +48,20 @@ class Patching:
         self.clean = float(clean)
         self.corrupted = float(corrupted)
         self.metric = metric
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        """The row of `key`: the metric of each patched position.
+
+        Raises:
+            SelectionError: (a `KeyError`) for a key that was not patched.
+        """
+        if key not in self.keys:
+            raise unknown_key(key, list(self.keys), "patching results")
+        row: np.ndarray = self.values[self.keys.index(key)]
+        return row
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
 
     def restored(self) -> np.ndarray:
         """The fraction of the clean metric each patch restores:
