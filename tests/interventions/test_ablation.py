@@ -208,3 +208,31 @@ def test_a_residual_connection_around_the_ablated_layer(rng):
     for key in ("first", "mid"):
         expected = _brute_force(model, x, y, key, 6, lambda u: zero(channels=[u]), _numpy_loss)
         np.testing.assert_allclose(imp[key], expected, atol=1e-5)
+
+
+class _Split(keras.layers.Layer):
+    def call(self, x):
+        return x[:, :2], x[:, 2:]
+
+
+def test_every_layer_skips_a_multi_output_layer_but_a_named_one_raises(rng):
+    inp = keras.Input((3,))
+    dense = layers.Dense(4, name="dense")(inp)
+    left, right = _Split(name="split")(dense)
+    cat = layers.Concatenate(name="cat")([left, right])
+    model = keras.Model(inp, layers.Dense(2, name="out")(cat))
+    x = rng.normal(size=(10, 3)).astype("float32")
+
+    def total(y_true, y_pred):
+        return float(np.asarray(y_pred).sum(-1).mean())
+
+    imp = kerascope.ablation(model, x, metric=total, progress=False)
+    assert "split" not in imp
+    assert {"dense", "cat", "out"} <= set(imp)
+    hidden = keras.ops.convert_to_numpy(model.get_layer("dense")(x))
+    kernel = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+    for unit in range(4):  # zeroing unit u of dense removes its row of `out`'s kernel
+        expected = -(hidden[:, unit : unit + 1] * kernel[unit]).sum(-1).mean()
+        np.testing.assert_allclose(imp["dense"][unit], expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(InputError, match="'split'"):
+        kerascope.ablation(model, x, layers="split", metric=total, progress=False)

@@ -94,7 +94,8 @@ def ablation(
         )
     score, name, higher = metric_function(metric, model, y)
     keys = resolve(layers, list(layer_map(model).items()))
-    shapes = _shapes(model, keys)
+    shapes = _shapes(model, keys, named=layers is not None)
+    keys = [key for key in keys if key in shapes]
     fills = _fills(model, x, keys, shapes, method, batch_size)
     probe = cached_probe(model, keys)
     batches = list(data.as_batches(x, batch_size, probe.input_spec))
@@ -144,17 +145,34 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise InputError(f"Expected {name} in {list(choices)}. Received: {name}={value!r}")
 
 
-def _shapes(model: Any, keys: list[str]) -> dict[str, tuple[int, ...]]:
-    specs = cached_probe(model, keys).specs
+def _shapes(model: Any, keys: list[str], named: bool) -> dict[str, tuple[int, ...]]:
+    """Per-sample output shape of each key that can be ablated: one output
+    with a batch axis and a known shape. An unsuitable layer the user `named`
+    raises; with every layer chosen (`layers=None`) it is skipped."""
+    probe = cached_probe(model, keys)
+    specs = probe.specs
     shapes = {}
     for key in keys:
         shape = specs[key].shape
-        if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape[1:]):
+        suitable = (
+            isinstance(shape, tuple)
+            and bool(shape)
+            and all(isinstance(d, int) for d in shape[1:])
+            and probe.batched(key) == [True]
+        )
+        if not suitable and not named:
+            continue
+        if not suitable:
             raise InputError(
                 "Expected layers with one output of known shape to ablate. Received: "
                 f"{key!r} with output shape {shape}"
             )
         shapes[key] = tuple(shape[1:])
+    if not shapes:
+        raise InputError(
+            "Expected a layer with one output of known shape to ablate. Received: none among "
+            f"{keys}"[:300]
+        )
     return shapes
 
 
