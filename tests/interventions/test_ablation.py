@@ -236,3 +236,21 @@ def test_every_layer_skips_a_multi_output_layer_but_a_named_one_raises(rng):
         np.testing.assert_allclose(imp["dense"][unit], expected, rtol=1e-4, atol=1e-5)
     with pytest.raises(InputError, match="'split'"):
         kerascope.ablation(model, x, layers="split", metric=total, progress=False)
+
+
+def test_logits_are_scored_as_logits_in_every_batch_and_copy(rng):
+    # A logit of 0.3 for every sample: inside [0, 1], yet a logit (linear
+    # output), so it predicts class 1 (threshold 0) with loss -log(sigmoid(0.3)).
+    inp = keras.Input((2,))
+    hidden = layers.Dense(3, name="hidden")(inp)
+    out = layers.Dense(1, name="out", kernel_initializer="zeros", bias_initializer="zeros")
+    model = keras.Model(inp, out(hidden))
+    model.get_layer("out").bias.assign(np.array([0.3], "float32"))
+    x = rng.normal(size=(12, 2)).astype("float32")
+    y = np.ones((12, 1), "float32")
+    acc = kerascope.ablation(model, x, y, layers="hidden", metric="accuracy", progress=False)
+    assert acc.baseline == 1.0
+    np.testing.assert_array_equal(acc["hidden"], 0.0)
+    loss = kerascope.ablation(model, x, y, layers="hidden", metric="loss", progress=False)
+    np.testing.assert_allclose(loss.baseline, -np.log(1 / (1 + np.exp(-0.3))), rtol=1e-5)
+    np.testing.assert_allclose(loss["hidden"], 0.0, atol=1e-6)
