@@ -270,3 +270,30 @@ def test_capture_of_a_multi_output_layer_through_an_intervened(rng):
     full = 2 * keras.ops.convert_to_numpy(model.get_layer("dense")(x))
     np.testing.assert_allclose(acts["split"][0], full[:, :2], **TOLERANCE)
     np.testing.assert_allclose(acts["split"][1], full[:, 2:], **TOLERANCE)
+
+
+def test_the_compiled_pass_cache_keeps_no_user_data(cnn, x):
+    import gc
+    import weakref
+
+    source = x[::-1].copy()
+    data = x + 1.0
+    refs = [weakref.ref(source), weakref.ref(data)]
+    edited = kerascope.intervene(cnn, {"conv": patch(source), "relu": mean(data, channels=[0])})
+    edited.predict(x, batch_size=8)
+    del edited, source, data
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+
+
+def test_a_changed_layer_configuration_compiles_afresh(rng):
+    inp = keras.Input((3,))
+    dense = layers.Dense(4, activation="relu", name="dense")
+    model = keras.Model(inp, layers.Dense(2, name="out")(dense(inp)))
+    x = rng.normal(size=(6, 3)).astype("float32")
+    kerascope.intervene(model, {"dense": scale(2.0)}).predict(x)
+    dense.activation = keras.activations.linear
+    got = kerascope.intervene(model, {"dense": scale(2.0)}).predict(x)
+    hidden = 2 * keras.ops.convert_to_numpy(dense(x))
+    expected = keras.ops.convert_to_numpy(model.get_layer("out")(hidden))
+    np.testing.assert_allclose(got, expected, **TOLERANCE)

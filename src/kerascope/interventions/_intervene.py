@@ -13,7 +13,7 @@ from kerascope._progress import ProgressBar
 from kerascope.capture import Activations
 from kerascope.errors import InputError
 from kerascope.interventions._bind import bind, calls_of, interventions_of, shapes_of
-from kerascope.interventions._plan import Bound, Plan, plan_for
+from kerascope.interventions._plan import Bound, LoadToken, Plan, plan_for
 from kerascope.interventions._values import Intervention
 from kerascope.select import LayerSelection, resolve
 
@@ -98,7 +98,7 @@ class Intervened:
         self._bound = bound
         self._sources = sources
         self._training = training
-        self._token = object()
+        self._token = LoadToken()
 
     @property
     def model(self) -> Any:

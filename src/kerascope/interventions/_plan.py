@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from kerascope import backends
-from kerascope.capture import LayerInfo, Probe, cached_probe, run_edited
+from kerascope.capture import LayerInfo, Probe, cached_probe, run_edited, state_token
 from kerascope.interventions._values import Intervention
 from kerascope.select import LayerSelection
 
@@ -53,12 +53,35 @@ class Compiled:
     all_batched: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """What a compiled pass keeps of one `Bound`: its key, the intervention's
+    kind and function, and its source's index; never the user's data."""
+
+    key: str
+    intervention: Intervention
+    source: int | None
+
+    @classmethod
+    def of(cls, bound: Bound) -> Step:
+        kind = bound.intervention
+        return cls(bound.key, Intervention(kind.kind, fn=kind.fn), bound.source)
+
+
+class LoadToken:
+    """Names whose numbers a `Plan`'s variables hold (held weakly)."""
+
+
 class Plan:
-    """Variables and compiled passes for one model and one set of edit kinds."""
+    """Variables and compiled passes for one model and one set of edit kinds.
+
+    It keeps no user data (patch sources, means, masks): only the steps'
+    kinds and functions, and variables its owners assign before each pass.
+    """
 
     def __init__(self, model: Any, bound: list[Bound], sources: int, training: bool) -> None:
         self._model_ref = weakref.ref(model)
-        self._bound = bound
+        self._steps = [Step.of(b) for b in bound]
         self._sources = sources
         self._training = training
         self._edit_keys = list(dict.fromkeys(b.key for b in bound))
@@ -76,19 +99,20 @@ class Plan:
         ]
         self._source_probe = cached_probe(model, self._edit_keys, training=training)
         self._compiled: dict[Hashable, Compiled] = {}
-        self._loaded: object = None
+        self._loaded: weakref.ref[Any] | None = None
         self.lock = threading.RLock()
         self.traces = 0
         self.buckets: list[int] = []
 
-    def load(self, owner: object, bound: list[Bound]) -> None:
-        """Assigns `bound`'s numbers to the variables, unless `owner`'s are there."""
-        if self._loaded is owner:
+    def load(self, owner: Any, bound: list[Bound]) -> None:
+        """Assigns `bound`'s numbers to the variables, unless `owner`'s are
+        there (`owner`, held weakly, is a `LoadToken` or a `Bound`)."""
+        if self._loaded is not None and self._loaded() is owner:
             return
         for slot, b in zip(self._variables, bound):
             for name, variable in slot.items():
                 variable.assign(b.values[name].astype(np.float32))
-        self._loaded = owner
+        self._loaded = weakref.ref(owner)
 
     def compiled(self, record: LayerSelection, inputs: bool, *, layers: bool = True) -> Compiled:
         """The pass returning the outputs and the keys `record` selects (every
@@ -138,9 +162,9 @@ class Plan:
                 run_edited(plan._source_probe, s, lambda k, o: o, state=state)[1]
                 for s in inputs["sources"]
             ]
-            by_key: dict[str, list[tuple[Bound, dict[str, Any]]]] = {}
-            for b, slot in zip(plan._bound, plan._variables):
-                by_key.setdefault(b.key, []).append((b, slot))
+            by_key: dict[str, list[tuple[Step, dict[str, Any]]]] = {}
+            for step, slot in zip(plan._steps, plan._variables):
+                by_key.setdefault(step.key, []).append((step, slot))
 
             def edit(key: str, output: Any) -> Any:
                 for b, slot in by_key.get(key, []):
@@ -167,20 +191,24 @@ def keras_model_gone() -> Exception:
     return CaptureError("The model of this intervention no longer exists.")
 
 
-# model -> {signature: plan}; weak, so a plan never keeps its model alive.
-_plans: weakref.WeakKeyDictionary[Any, dict[Hashable, Plan]] = weakref.WeakKeyDictionary()
+# model -> {signature: (state token, plan)}; weak, so a plan never keeps its
+# model alive. Signatures hold kinds, shapes and functions, never user data.
+_plans: weakref.WeakKeyDictionary[Any, dict[Hashable, tuple[Any, Plan]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def plan_for(model: Any, bound: list[Bound], sources: int, training: bool) -> Plan:
-    """The cached `Plan` for these edit kinds, made on first use."""
-    signature = (
-        tuple(b.signature() for b in bound),
-        sources,
-        bool(training),
-        tuple(id(v) for v in model.variables),
-    )
+    """The cached `Plan` for these edit kinds, made on first use, and made
+    afresh when the model changed in a way a compiled pass cannot see (a
+    layer's configuration, such as `layer.activation = None`; its variables)."""
+    signature = (tuple(b.signature() for b in bound), sources, bool(training))
+    keys = list(dict.fromkeys(b.key for b in bound))
+    token = state_token(model, cached_probe(model, keys, training=training).layer_tree)
     per_model = _plans.setdefault(model, {})
-    plan = per_model.get(signature)
-    if plan is None:
-        plan = per_model[signature] = Plan(model, bound, sources, training)
+    found = per_model.get(signature)
+    if found is not None and found[0] == token:
+        return found[1]
+    plan = Plan(model, bound, sources, training)
+    per_model[signature] = (token, plan)
     return plan
