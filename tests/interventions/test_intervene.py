@@ -297,3 +297,11 @@ def test_a_changed_layer_configuration_compiles_afresh(rng):
     hidden = 2 * keras.ops.convert_to_numpy(dense(x))
     expected = keras.ops.convert_to_numpy(model.get_layer("out")(hidden))
     np.testing.assert_allclose(got, expected, **TOLERANCE)
+
+
+def test_an_intervention_without_its_function_raises_a_kerascope_error():
+    from kerascope.interventions import Intervention
+
+    output = keras.ops.convert_to_tensor(np.ones((2, 3), "float32"))
+    with pytest.raises(InputError, match="kind 'function' without a function"):
+        Intervention("function").apply(output, {"mask": np.ones(3, "float32")}, None, "k")

@@ -20,7 +20,7 @@ from kerascope import backends, data
 from kerascope._progress import ProgressBar
 from kerascope.capture import cached_probe
 from kerascope.capture import layers as layer_map
-from kerascope.errors import InputError
+from kerascope.errors import InputError, KerascopeError
 from kerascope.interventions._importance import Importance
 from kerascope.interventions._metrics import metric_function
 from kerascope.interventions._plan import Bound, plan_for
@@ -228,12 +228,22 @@ def _run_copies(
             )
             if outputs.shape[0] == copies * size:  # else an output skipped the layer
                 return _blocks(outputs, copies, n), True
-        except InputError:
+        except KerascopeError:
             raise
-        except Exception:  # the copies cannot flow on from the layer: repeat the inputs
+        except _mismatch_errors():  # the copies cannot flow on from the layer: repeat the inputs
             pass
     outputs, _ = _run(model, Bound(key, Intervention("ablate"), values), batch, n, copies)
     return _blocks(outputs, copies, n), False
+
+
+def _mismatch_errors() -> tuple[type[Exception], ...]:
+    """What the backends raise when tensors of different batch sizes meet."""
+    errors: list[type[Exception]] = [ValueError, TypeError, RuntimeError]
+    if backends.current().name == "tensorflow":
+        import tensorflow as tf
+
+        errors.append(tf.errors.InvalidArgumentError)
+    return tuple(errors)
 
 
 def _run(model: Any, bound: Bound, batch: Any, n: int, repeat: int) -> tuple[np.ndarray, int]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from kerascope import backends
 from kerascope.capture import LayerInfo, Probe, cached_probe, run_edited, state_token
+from kerascope.errors import CaptureError
 from kerascope.interventions._values import Intervention
 from kerascope.select import LayerSelection
 
@@ -155,7 +156,8 @@ class Plan:
 
         def forward(values: Any, inputs: Any) -> Any:
             plan = plan_ref()
-            assert plan is not None
+            if plan is None:
+                raise CaptureError("The compiled pass of this intervention no longer exists.")
             plan.traces += 1
             state = None if values is None else list(zip(plan._all_variables, values))
             sources = [
@@ -186,8 +188,6 @@ class Plan:
 
 
 def keras_model_gone() -> Exception:
-    from kerascope.errors import CaptureError
-
     return CaptureError("The model of this intervention no longer exists.")
 
 
