@@ -305,3 +305,20 @@ def test_an_intervention_without_its_function_raises_a_kerascope_error():
     output = keras.ops.convert_to_tensor(np.ones((2, 3), "float32"))
     with pytest.raises(InputError, match="kind 'function' without a function"):
         Intervention("function").apply(output, {"mask": np.ones(3, "float32")}, None, "k")
+
+
+def test_a_mean_of_data_streams_instead_of_holding_every_activation(cnn, rng):
+    import tracemalloc
+
+    data = rng.normal(size=(24000, 8, 8, 2)).astype("float32")
+    conv = keras.ops.convert_to_numpy(cnn.get_layer("conv")(data[:500]))  # warms the layer
+    activations = 24000 * conv[0].size * 4  # bytes of every conv activation, float32
+    kerascope.intervene(cnn, {"conv": mean(data[:600], channels=[0])})  # compiles
+    tracemalloc.start()
+    try:
+        edited = kerascope.intervene(cnn, {"conv": mean(data, channels=[0])})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < activations / 2, (peak, activations)
+    assert edited.edits["conv"][0].kind == "mean"
