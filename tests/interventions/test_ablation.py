@@ -176,6 +176,10 @@ def test_importance_prints_a_table_and_round_trips_through_json(small, tmp_path)
         Importance.from_json('{"format": "other"}')
     assert "conv" in imp
     assert "x" not in imp
+    with pytest.raises(InputError, match="field 'metric'"):
+        Importance.from_json('{"format": "kerascope.importance/1", "effects": {}}')
+    with pytest.raises(InputError, match="invalid JSON"):
+        Importance.from_json("{not json")
     with pytest.raises(SelectionError, match="Closest keys: conv"):
         imp["conv_"]
 
