@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kerascope
-from kerascope.errors import InputError
+from kerascope.errors import InputError, SelectionError
 from kerascope.interventions import Importance, mean, zero
 
 layers = keras.layers
@@ -174,6 +174,14 @@ def test_importance_prints_a_table_and_round_trips_through_json(small, tmp_path)
     )
     with pytest.raises(InputError, match="format"):
         Importance.from_json('{"format": "other"}')
+    assert "conv" in imp
+    assert "x" not in imp
+    with pytest.raises(InputError, match="field 'metric'"):
+        Importance.from_json('{"format": "kerascope.importance/1", "effects": {}}')
+    with pytest.raises(InputError, match="invalid JSON"):
+        Importance.from_json("{not json")
+    with pytest.raises(SelectionError, match="Closest keys: conv"):
+        imp["conv_"]
 
 
 def test_bad_arguments_raise_clear_errors(small):
@@ -204,3 +212,49 @@ def test_a_residual_connection_around_the_ablated_layer(rng):
     for key in ("first", "mid"):
         expected = _brute_force(model, x, y, key, 6, lambda u: zero(channels=[u]), _numpy_loss)
         np.testing.assert_allclose(imp[key], expected, atol=1e-5)
+
+
+class _Split(keras.layers.Layer):
+    def call(self, x):
+        return x[:, :2], x[:, 2:]
+
+
+def test_every_layer_skips_a_multi_output_layer_but_a_named_one_raises(rng):
+    inp = keras.Input((3,))
+    dense = layers.Dense(4, name="dense")(inp)
+    left, right = _Split(name="split")(dense)
+    cat = layers.Concatenate(name="cat")([left, right])
+    model = keras.Model(inp, layers.Dense(2, name="out")(cat))
+    x = rng.normal(size=(10, 3)).astype("float32")
+
+    def total(y_true, y_pred):
+        return float(np.asarray(y_pred).sum(-1).mean())
+
+    imp = kerascope.ablation(model, x, metric=total, progress=False)
+    assert "split" not in imp
+    assert {"dense", "cat", "out"} <= set(imp)
+    hidden = keras.ops.convert_to_numpy(model.get_layer("dense")(x))
+    kernel = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+    for unit in range(4):  # zeroing unit u of dense removes its row of `out`'s kernel
+        expected = -(hidden[:, unit : unit + 1] * kernel[unit]).sum(-1).mean()
+        np.testing.assert_allclose(imp["dense"][unit], expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(InputError, match="'split'"):
+        kerascope.ablation(model, x, layers="split", metric=total, progress=False)
+
+
+def test_logits_are_scored_as_logits_in_every_batch_and_copy(rng):
+    # A logit of 0.3 for every sample: inside [0, 1], yet a logit (linear
+    # output), so it predicts class 1 (threshold 0) with loss -log(sigmoid(0.3)).
+    inp = keras.Input((2,))
+    hidden = layers.Dense(3, name="hidden")(inp)
+    out = layers.Dense(1, name="out", kernel_initializer="zeros", bias_initializer="zeros")
+    model = keras.Model(inp, out(hidden))
+    model.get_layer("out").bias.assign(np.array([0.3], "float32"))
+    x = rng.normal(size=(12, 2)).astype("float32")
+    y = np.ones((12, 1), "float32")
+    acc = kerascope.ablation(model, x, y, layers="hidden", metric="accuracy", progress=False)
+    assert acc.baseline == 1.0
+    np.testing.assert_array_equal(acc["hidden"], 0.0)
+    loss = kerascope.ablation(model, x, y, layers="hidden", metric="loss", progress=False)
+    np.testing.assert_allclose(loss.baseline, -np.log(1 / (1 + np.exp(-0.3))), rtol=1e-5)
+    np.testing.assert_allclose(loss["hidden"], 0.0, atol=1e-6)

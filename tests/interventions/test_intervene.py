@@ -230,3 +230,95 @@ def test_values_and_results_import_without_keras():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_capture_of_an_intervened_model_with_every_layer(cnn, x):
+    intervened = kerascope.intervene(cnn, {"conv": scale(0.0, channels=[1])})
+    acts = kerascope.capture(intervened, x, batch_size=8)
+    plain = kerascope.capture(cnn, x, batch_size=8)
+    assert list(acts) == list(plain)
+    conv = keras.ops.convert_to_numpy(cnn.get_layer("conv")(x))
+    conv[..., 1] = 0
+    np.testing.assert_allclose(acts["relu"], np.maximum(conv, 0), **TOLERANCE)
+    np.testing.assert_allclose(acts["out"], intervened.predict(x), **TOLERANCE)
+
+
+def test_training_mode_is_not_padded(rng):
+    inp = keras.Input((4,))
+    hidden = layers.Dense(5, name="dense")(inp)
+    norm = layers.BatchNormalization(name="norm")(hidden)
+    model = keras.Model(inp, layers.Dense(2, name="out")(norm))
+    x = rng.normal(size=(3, 4)).astype("float32")
+    edited = kerascope.intervene(model, {"dense": scale(1.0)}, training=True)
+    expected = keras.ops.convert_to_numpy(model(x, training=True))
+    np.testing.assert_allclose(edited.predict(x), expected, **TOLERANCE)
+
+
+class _Split(keras.layers.Layer):
+    def call(self, x):
+        return x[:, :2], x[:, 2:]
+
+
+def test_capture_of_a_multi_output_layer_through_an_intervened(rng):
+    inp = keras.Input((4,))
+    dense = layers.Dense(4, name="dense")(inp)
+    left, right = _Split(name="split")(dense)
+    model = keras.Model(inp, layers.Concatenate(name="cat")([left, right]))
+    x = rng.normal(size=(5, 4)).astype("float32")
+    edited = kerascope.intervene(model, {"dense": scale(2.0)})
+    acts = kerascope.capture(edited, x, layers="split", batch_size=2)
+    full = 2 * keras.ops.convert_to_numpy(model.get_layer("dense")(x))
+    np.testing.assert_allclose(acts["split"][0], full[:, :2], **TOLERANCE)
+    np.testing.assert_allclose(acts["split"][1], full[:, 2:], **TOLERANCE)
+
+
+def test_the_compiled_pass_cache_keeps_no_user_data(cnn, x):
+    import gc
+    import weakref
+
+    source = x[::-1].copy()
+    data = x + 1.0
+    refs = [weakref.ref(source), weakref.ref(data)]
+    edited = kerascope.intervene(cnn, {"conv": patch(source), "relu": mean(data, channels=[0])})
+    edited.predict(x, batch_size=8)
+    del edited, source, data
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+
+
+def test_a_changed_layer_configuration_compiles_afresh(rng):
+    inp = keras.Input((3,))
+    dense = layers.Dense(4, activation="relu", name="dense")
+    model = keras.Model(inp, layers.Dense(2, name="out")(dense(inp)))
+    x = rng.normal(size=(6, 3)).astype("float32")
+    kerascope.intervene(model, {"dense": scale(2.0)}).predict(x)
+    dense.activation = keras.activations.linear
+    got = kerascope.intervene(model, {"dense": scale(2.0)}).predict(x)
+    hidden = 2 * keras.ops.convert_to_numpy(dense(x))
+    expected = keras.ops.convert_to_numpy(model.get_layer("out")(hidden))
+    np.testing.assert_allclose(got, expected, **TOLERANCE)
+
+
+def test_an_intervention_without_its_function_raises_a_kerascope_error():
+    from kerascope.interventions import Intervention
+
+    output = keras.ops.convert_to_tensor(np.ones((2, 3), "float32"))
+    with pytest.raises(InputError, match="kind 'function' without a function"):
+        Intervention("function").apply(output, {"mask": np.ones(3, "float32")}, None, "k")
+
+
+def test_a_mean_of_data_streams_instead_of_holding_every_activation(cnn, rng):
+    import tracemalloc
+
+    data = rng.normal(size=(24000, 8, 8, 2)).astype("float32")
+    conv = keras.ops.convert_to_numpy(cnn.get_layer("conv")(data[:500]))  # warms the layer
+    activations = 24000 * conv[0].size * 4  # bytes of every conv activation, float32
+    kerascope.intervene(cnn, {"conv": mean(data[:600], channels=[0])})  # compiles
+    tracemalloc.start()
+    try:
+        edited = kerascope.intervene(cnn, {"conv": mean(data, channels=[0])})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < activations / 2, (peak, activations)
+    assert edited.edits["conv"][0].kind == "mean"

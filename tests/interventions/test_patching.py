@@ -9,7 +9,7 @@ import pytest
 from edit_oracle import run_by_hand
 
 import kerascope
-from kerascope.errors import InputError
+from kerascope.errors import InputError, SelectionError
 from kerascope.interventions import Patching
 
 layers = keras.layers
@@ -105,8 +105,17 @@ def test_all_positions_json_and_errors(sequence_model, tmp_path):
     assert "Patching(2 layers x 6 positions" in repr(result)
     path = tmp_path / "patching.json"
     result.save(path)
-    again = Patching.from_json(path.read_text())
+    again = Patching.load(path)
     np.testing.assert_array_equal(again.values, result.values)
     assert again.keys == result.keys
+    np.testing.assert_array_equal(again["mix"], result.values[0])
+    assert "mix" in again
+    assert "x" not in again
+    with pytest.raises(SelectionError, match="Received: 'mixx'"):
+        again["mixx"]
+    with pytest.raises(InputError, match="field 'values'"):
+        Patching.from_json('{"format": "kerascope.patching/1", "keys": ["a"]}')
+    with pytest.raises(InputError, match="invalid JSON"):
+        Patching.from_json("{not json")
     with pytest.raises(InputError, match="Received: 'some'"):
         kerascope.patching(model, clean, corrupted, y=y, positions="some", progress=False)

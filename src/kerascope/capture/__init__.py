@@ -2,7 +2,7 @@
 
 from kerascope.capture._activations import Activations, LayerInfo
 from kerascope.capture._api import capture
-from kerascope.capture._cache import cached_probe
+from kerascope.capture._cache import cached_probe, state_token
 from kerascope.capture._edited import run_edited
 from kerascope.capture._gradcam import gradcam, gradcam_maps
 from kerascope.capture._gradients import gradients
@@ -21,4 +21,5 @@ __all__ = [
     "input_spec",
     "layers",
     "run_edited",
+    "state_token",
 ]

@@ -20,7 +20,7 @@ from kerascope import backends, data
 from kerascope._progress import ProgressBar
 from kerascope.capture import cached_probe
 from kerascope.capture import layers as layer_map
-from kerascope.errors import InputError
+from kerascope.errors import InputError, KerascopeError
 from kerascope.interventions._importance import Importance
 from kerascope.interventions._metrics import metric_function
 from kerascope.interventions._plan import Bound, plan_for
@@ -94,7 +94,8 @@ def ablation(
         )
     score, name, higher = metric_function(metric, model, y)
     keys = resolve(layers, list(layer_map(model).items()))
-    shapes = _shapes(model, keys)
+    shapes = _shapes(model, keys, named=layers is not None)
+    keys = [key for key in keys if key in shapes]
     fills = _fills(model, x, keys, shapes, method, batch_size)
     probe = cached_probe(model, keys)
     batches = list(data.as_batches(x, batch_size, probe.input_spec))
@@ -144,17 +145,34 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise InputError(f"Expected {name} in {list(choices)}. Received: {name}={value!r}")
 
 
-def _shapes(model: Any, keys: list[str]) -> dict[str, tuple[int, ...]]:
-    specs = cached_probe(model, keys).specs
+def _shapes(model: Any, keys: list[str], named: bool) -> dict[str, tuple[int, ...]]:
+    """Per-sample output shape of each key that can be ablated: one output
+    with a batch axis and a known shape. An unsuitable layer the user `named`
+    raises; with every layer chosen (`layers=None`) it is skipped."""
+    probe = cached_probe(model, keys)
+    specs = probe.specs
     shapes = {}
     for key in keys:
         shape = specs[key].shape
-        if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape[1:]):
+        suitable = (
+            isinstance(shape, tuple)
+            and bool(shape)
+            and all(isinstance(d, int) for d in shape[1:])
+            and probe.batched(key) == [True]
+        )
+        if not suitable and not named:
+            continue
+        if not suitable:
             raise InputError(
                 "Expected layers with one output of known shape to ablate. Received: "
                 f"{key!r} with output shape {shape}"
             )
         shapes[key] = tuple(shape[1:])
+    if not shapes:
+        raise InputError(
+            "Expected a layer with one output of known shape to ablate. Received: none among "
+            f"{keys}"[:300]
+        )
     return shapes
 
 
@@ -210,21 +228,32 @@ def _run_copies(
             )
             if outputs.shape[0] == copies * size:  # else an output skipped the layer
                 return _blocks(outputs, copies, n), True
-        except InputError:
+        except KerascopeError:
             raise
-        except Exception:  # the copies cannot flow on from the layer: repeat the inputs
+        except _mismatch_errors():  # the copies cannot flow on from the layer: repeat the inputs
             pass
     outputs, _ = _run(model, Bound(key, Intervention("ablate"), values), batch, n, copies)
     return _blocks(outputs, copies, n), False
+
+
+def _mismatch_errors() -> tuple[type[Exception], ...]:
+    """What the backends raise when tensors of different batch sizes meet."""
+    errors: list[type[Exception]] = [ValueError, TypeError, RuntimeError]
+    if backends.current().name == "tensorflow":
+        import tensorflow as tf
+
+        errors.append(tf.errors.InvalidArgumentError)
+    return tuple(errors)
 
 
 def _run(model: Any, bound: Bound, batch: Any, n: int, repeat: int) -> tuple[np.ndarray, int]:
     """The model's outputs on the batch (repeated `repeat` times), on the host,
     and the size the batch was padded to (JAX compiles a few sizes)."""
     plan = plan_for(model, [bound], 0, False)
-    compiled = plan.compiled(None, False)
+    compiled = plan.compiled(None, False, layers=False)
     backend = backends.current()
-    size = _bucket(plan.buckets, n) if backend.static_batch else n
+    # Padded (on JAX) only where the edited output has a batch axis, as `Probe`.
+    size = _bucket(plan.buckets, n) if backend.static_batch and compiled.all_batched else n
     tiled = keras.tree.map_structure(functools.partial(_tile, n=n, size=size, copies=repeat), batch)
     with plan.lock:
         plan.load(bound, [bound])

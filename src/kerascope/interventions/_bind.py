@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerascope.capture import cached_probe, capture, layers
+from kerascope.capture import cached_probe, layers
 from kerascope.errors import InputError
 from kerascope.interventions._values import Intervention, function
 from kerascope.stats import Statistics
@@ -84,19 +84,21 @@ def bind(
 
 
 def _channel_mean(model: Any, key: str, of: Any, training: bool) -> np.ndarray:
-    if isinstance(of, Statistics):
-        if key not in of:
-            raise InputError(
-                f"Expected statistics of layer {key!r} for a mean ablation. Received: "
-                f"statistics of {list(of)[:8]}"
-            )
-        means = of[key].channel_mean
-        if means is None or not len(means):
-            raise InputError(
-                f"Expected per-channel statistics of {key!r} (stats(..., per_channel=True)). "
-                "Received: statistics without them"
-            )
-        return np.asarray(means, np.float64)
-    output = np.asarray(capture(model, of, layers=key, training=training)[key], np.float64)
-    result: np.ndarray = output.reshape(-1, output.shape[-1]).mean(axis=0)
-    return result
+    """Per-channel mean of `key`'s output: from `Statistics`, or streamed over
+    data with `kerascope.stats` (never holding every activation)."""
+    if not isinstance(of, Statistics):
+        from kerascope.stats import stats
+
+        of = stats(model, of, layers=[key], training=training, progress=False)
+    if key not in of:
+        raise InputError(
+            f"Expected statistics of layer {key!r} for a mean ablation. Received: "
+            f"statistics of {list(of)[:8]}"
+        )
+    means = of[key].channel_mean
+    if means is None or not len(means):
+        raise InputError(
+            f"Expected per-channel statistics of {key!r} (stats(..., per_channel=True)). "
+            "Received: statistics without them"
+        )
+    return np.asarray(means, np.float64)

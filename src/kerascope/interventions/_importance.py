@@ -11,6 +11,7 @@ import numpy as np
 
 from kerascope._text import table
 from kerascope.errors import InputError
+from kerascope.select import unknown_key
 
 __all__ = ["Importance"]
 
@@ -63,10 +64,8 @@ class Importance(Mapping[str, np.ndarray]):
     def __getitem__(self, key: str) -> np.ndarray:
         try:
             return self._effects[key]
-        except KeyError:
-            raise InputError(
-                f"Expected one of the ablated keys {list(self._effects)}. Received: {key!r}"
-            ) from None
+        except (KeyError, TypeError):
+            raise unknown_key(key, list(self._effects), "ablation effects") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._effects)
@@ -113,15 +112,25 @@ class Importance(Mapping[str, np.ndarray]):
             raise InputError(
                 f"Expected importance data of format {_FORMAT!r}. Received: format {found!r}"
             )
-        return cls(
-            data["effects"],
-            metric=data["metric"],
-            baseline=data["baseline"],
-            method=data["method"],
-            per=data["per"],
-            samples=data["samples"],
-            higher_is_better=data["higher_is_better"],
-        )
+        try:
+            return cls(
+                data["effects"],
+                metric=data["metric"],
+                baseline=data["baseline"],
+                method=data["method"],
+                per=data["per"],
+                samples=data["samples"],
+                higher_is_better=data["higher_is_better"],
+            )
+        except KeyError as error:
+            raise InputError(
+                f"Expected importance data with the field {error.args[0]!r}. "
+                f"Received: fields {sorted(data)}"
+            ) from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise InputError(
+                f"Expected importance data as `to_dict` writes it. Received: {error}"[:300]
+            ) from None
 
     def to_json(self) -> str:
         """The importance as JSON text."""
@@ -132,7 +141,7 @@ class Importance(Mapping[str, np.ndarray]):
         """Reads `to_json`'s text."""
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, TypeError) as error:
             raise InputError(
                 f"Expected importance JSON. Received: invalid JSON ({error})"
             ) from None

@@ -13,7 +13,7 @@ from kerascope._progress import ProgressBar
 from kerascope.capture import Activations
 from kerascope.errors import InputError
 from kerascope.interventions._bind import bind, calls_of, interventions_of, shapes_of
-from kerascope.interventions._plan import Bound, Plan, plan_for
+from kerascope.interventions._plan import Bound, LoadToken, Plan, plan_for
 from kerascope.interventions._values import Intervention
 from kerascope.select import LayerSelection, resolve
 
@@ -98,7 +98,7 @@ class Intervened:
         self._bound = bound
         self._sources = sources
         self._training = training
-        self._token = object()
+        self._token = LoadToken()
 
     @property
     def model(self) -> Any:
@@ -145,7 +145,7 @@ class Intervened:
             The model's outputs on `x` with the edits applied: an array, or a
             list/dict of arrays for several outputs.
         """
-        probe = EditedProbe(self, self._plan.compiled(None, False))
+        probe = EditedProbe(self, self._plan.compiled(None, False, layers=False))
         batches = data.as_batches(x, batch_size, probe.input_spec)
         parts: list[Any] = []
         with ProgressBar(progress, "intervening", total=batches.total) as bar:
@@ -183,8 +183,11 @@ class EditedProbe:
         self.input_spec = owner._plan._source_probe.input_spec
 
     def batched(self, key: str) -> list[bool]:
-        shape = self._compiled.info[key].shape
-        return [bool(shape) and shape[0] is None]
+        """Per leaf of `key`'s output, whether it has a batch axis (as `Probe.batched`)."""
+        if key in self._compiled.input_keys:  # an input: one array of samples
+            return [True]
+        flags: list[bool] = self._compiled.probe.batched(key)
+        return flags
 
     def _activations(self, arrays: dict[str, Any]) -> Activations:
         return Activations(arrays, self._compiled.info)
@@ -203,8 +206,12 @@ class EditedProbe:
             self._plan.load(self._owner._token, self._owner._bound)
             outputs, recorded = self._compiled.function(inputs)
         host = self._backend.to_numpy((outputs, recorded))
+        if size == n:
+            return host[0], dict(host[1])
+        # Padded only when every recorded output has a batch axis; a model
+        # output without one (its first axis not the padded size) stays whole.
         trimmed: tuple[Any, dict[str, Any]] = keras.tree.map_structure(
-            lambda a: np.asarray(a)[:n], host
+            lambda a: np.asarray(a)[:n] if np.ndim(a) and np.shape(a)[0] == size else a, host
         )
         return trimmed
 
@@ -232,8 +239,13 @@ class EditedProbe:
 
     def _padded_size(self, n: int) -> int:
         """On JAX, a size compiled before (or a power of two), so batch sizes
-        share a few compilations."""
-        if not self._backend.static_batch:
+        share a few compilations. Not where padding could change a result (as
+        `Probe`): in training mode, or when a recorded output has no batch axis."""
+        if (
+            not self._backend.static_batch
+            or self._owner._training
+            or not self._compiled.all_batched
+        ):
             return n
         buckets = self._plan.buckets
         size = next((b for b in sorted(buckets) if b >= n), None)

@@ -95,9 +95,14 @@ class Intervention:
             edited = output + get["vector"]
         elif self.kind == "patch":
             edited = keras.ops.cast(source, dtype)
-        else:
-            assert self.fn is not None
+        elif self.fn is not None:
             edited = self.fn(key, output)
+        else:
+            raise InputError(
+                "Expected an intervention from kerascope.interventions (zero, mean, clamp, "
+                "scale, add, set, patch, function). "
+                f"Received: kind {self.kind!r} without a function"
+            )
         return keras.ops.where(keras.ops.cast(params["mask"], "bool"), edited, output)
 
 

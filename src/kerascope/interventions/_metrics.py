@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,19 +40,53 @@ def metric_function(
         )
     if y is None:
         raise InputError(f"Expected targets y for metric={metric!r}. Received: y=None")
+    kind = _Kind(_output_is_probability(model))
     if metric == "accuracy":
-        return _accuracy, "accuracy", True
-    return _loss_of(model), "loss", False
+        return functools.partial(_accuracy, kind=kind), "accuracy", True
+    return _loss_of(model, kind), "loss", False
 
 
-def _accuracy(y_true: Any, y_pred: Any) -> float:
+class _Kind:
+    """Whether the model outputs probabilities (else logits), decided once per
+    run: from the output layer's activation when it says, else from the first
+    outputs scored (the baseline), so every ablated copy and batch is scored
+    with the same formula."""
+
+    def __init__(self, probability: bool | None) -> None:
+        self.probability = probability
+
+    def decide(self, y_pred: np.ndarray, looks_like_probability: bool) -> bool:
+        if self.probability is None:
+            self.probability = looks_like_probability
+        return self.probability
+
+
+def _output_is_probability(model: Any) -> bool | None:
+    """True for a softmax/sigmoid output layer, False for a linear one, None
+    when the last layer does not say."""
+    last = getattr(model, "layers", None)
+    if not last:
+        return None
+    layer = last[-1]
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    name = getattr(getattr(layer, "activation", None), "__name__", None)
+    if name in ("softmax", "sigmoid"):
+        return True
+    if name == "linear":
+        return False
+    return None
+
+
+def _accuracy(y_true: Any, y_pred: Any, kind: _Kind) -> float:
     y_pred = np.asarray(y_pred)
     y_true = np.asarray(y_true)
     if y_pred.ndim >= 2 and y_pred.shape[-1] > 1:
         predicted = y_pred.argmax(-1)
         labels = y_true.argmax(-1) if y_true.shape == y_pred.shape else y_true
     else:  # one sigmoid or logit per sample
-        threshold = 0.5 if float(y_pred.min()) >= 0 and float(y_pred.max()) <= 1 else 0.0
+        in_unit = float(y_pred.min()) >= 0 and float(y_pred.max()) <= 1
+        threshold = 0.5 if kind.decide(y_pred, in_unit) else 0.0
         predicted = (y_pred > threshold).astype(int).reshape(len(y_pred), -1)
         labels = np.asarray(y_true).reshape(len(y_pred), -1)
     return float(
@@ -61,7 +96,7 @@ def _accuracy(y_true: Any, y_pred: Any) -> float:
     )
 
 
-def _loss_of(model: Any) -> Score:
+def _loss_of(model: Any, kind: _Kind) -> Score:
     """The model's compiled loss, else a cross-entropy fitting the targets."""
     compiled = getattr(model, "loss", None) if getattr(model, "compiled", False) else None
     if compiled is not None and not isinstance(compiled, (list, dict)):
@@ -74,17 +109,17 @@ def _loss_of(model: Any) -> Score:
             return float(np.mean(keras.ops.convert_to_numpy(value)))
 
         return score
-    return _crossentropy
+    return functools.partial(_crossentropy, kind=kind)
 
 
-def _crossentropy(y_true: Any, y_pred: Any) -> float:
+def _crossentropy(y_true: Any, y_pred: Any, kind: _Kind) -> float:
     """Mean cross-entropy in float64: categorical for several classes (targets
     as indices or one-hot rows), binary for one output; logits are detected."""
     pred = np.asarray(y_pred, np.float64)
     true = np.asarray(y_true)
     if pred.ndim >= 2 and pred.shape[-1] > 1:
-        is_prob = pred.min() >= 0 and np.allclose(pred.sum(-1), 1.0, atol=1e-3)
-        if is_prob:
+        looks = bool(pred.min() >= 0 and np.allclose(pred.sum(-1), 1.0, atol=1e-3))
+        if kind.decide(pred, looks):
             log_p = np.log(np.clip(pred, 1e-7, 1.0))
         else:
             shifted = pred - pred.max(-1, keepdims=True)
@@ -96,7 +131,7 @@ def _crossentropy(y_true: Any, y_pred: Any) -> float:
         return float(-(one_hot * log_p).sum(-1).mean())
     p = pred.reshape(len(pred), -1)
     t = true.reshape(len(pred), -1).astype(np.float64)
-    if p.min() < 0 or p.max() > 1:
+    if not kind.decide(pred, bool(p.min() >= 0 and p.max() <= 1)):
         p = 1.0 / (1.0 + np.exp(-p))
     p = np.clip(p, 1e-7, 1 - 1e-7)
     return float(-(t * np.log(p) + (1 - t) * np.log(1 - p)).mean())

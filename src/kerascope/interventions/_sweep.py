@@ -11,6 +11,7 @@ import numpy as np
 
 from kerascope._text import table
 from kerascope.errors import InputError
+from kerascope.select import unknown_key
 
 __all__ = ["Patching"]
 
@@ -48,6 +49,20 @@ class Patching:
         self.corrupted = float(corrupted)
         self.metric = metric
 
+    def __getitem__(self, key: str) -> np.ndarray:
+        """The row of `key`: the metric of each patched position.
+
+        Raises:
+            SelectionError: (a `KeyError`) for a key that was not patched.
+        """
+        if key not in self.keys:
+            raise unknown_key(key, list(self.keys), "patching results")
+        row: np.ndarray = self.values[self.keys.index(key)]
+        return row
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
     def restored(self) -> np.ndarray:
         """The fraction of the clean metric each patch restores:
         `(value - corrupted) / (clean - corrupted)` (NaN if they are equal)."""
@@ -72,31 +87,102 @@ class Patching:
 
     @classmethod
     def from_dict(cls, data: Any) -> Patching:
-        """The `Patching` that `to_dict` described."""
+        """The `Patching` that `to_dict` described.
+
+        Args:
+            data: A dict as `to_dict` returns it.
+
+        Returns:
+            The `Patching`.
+
+        Raises:
+            InputError: if `data` is not patching data, or misses a field or
+                has one of the wrong kind.
+        """
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise InputError(
                 f"Expected patching data of format {_FORMAT!r}. Received: {data!r}"[:200]
             )
-        values = [[np.nan if v is None else v for v in row] for row in data["values"]]
-        return cls(
-            data["keys"],
-            data["positions"],
-            values,
-            clean=data["clean"],
-            corrupted=data["corrupted"],
-            metric=data["metric"],
-        )
+        try:
+            values = [[np.nan if v is None else v for v in row] for row in data["values"]]
+            return cls(
+                data["keys"],
+                data["positions"],
+                values,
+                clean=data["clean"],
+                corrupted=data["corrupted"],
+                metric=data["metric"],
+            )
+        except KeyError as error:
+            raise InputError(
+                f"Expected patching data with the field {error.args[0]!r}. "
+                f"Received: fields {sorted(data)}"
+            ) from None
+        except (TypeError, ValueError) as error:
+            raise InputError(
+                f"Expected patching data as `to_dict` writes it. Received: {error}"[:300]
+            ) from None
 
     def to_json(self) -> str:
+        """The table as JSON text (what `from_json` reads).
+
+        Returns:
+            A JSON string; NaN cells are written as `null`.
+
+        Example:
+
+        >>> Patching.from_json(table.to_json()).keys == table.keys  # doctest: +SKIP
+        True
+        """
         return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> Patching:
-        return cls.from_dict(json.loads(text))
+        """Reads `to_json`'s text.
+
+        Args:
+            text: The JSON text.
+
+        Returns:
+            The `Patching`.
+
+        Raises:
+            InputError: for text that is not JSON or not patching data.
+        """
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as error:
+            raise InputError(f"Expected patching JSON. Received: invalid JSON ({error})") from None
+        return cls.from_dict(data)
 
     def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the JSON to `path` (read it back with `Patching.load`).
+
+        Args:
+            path: The file to write.
+
+        Example:
+
+        >>> table.save("patching.json")  # doctest: +SKIP
+        """
         with open(path, "w", encoding="utf-8") as file:
             file.write(self.to_json())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Patching:
+        """Reads a file written by `save`.
+
+        Args:
+            path: The JSON file.
+
+        Returns:
+            The `Patching`.
+
+        Raises:
+            InputError: for a file that is not patching JSON.
+        """
+        with open(path, encoding="utf-8") as file:
+            return cls.from_json(file.read())
 
     def __repr__(self) -> str:
         head = (

@@ -147,8 +147,20 @@ def scale(
 ) -> Intervention:
     """Multiplies the selected units by `factor` (a number or a per-channel vector).
 
+    Args:
+        factor: A number, a `(channels,)` vector, or an array broadcastable
+            to one sample's output.
+        channels, units, positions: The units to edit, as for `zero`.
+
     Returns:
         An `Intervention`.
+
+    Raises:
+        InputError: for a factor that is not numeric.
+
+    Example:
+
+    >>> halved = kerascope.intervene(model, {"conv2": scale(0.5, channels=[3])})  # doctest: +SKIP
     """
     return Intervention(
         "scale", {"factor": _number("factor", factor)}, **_where(channels, units, positions)
@@ -178,8 +190,21 @@ def set_value(
 ) -> Intervention:
     """Sets the selected units to `value` (exported as `kerascope.interventions.set`).
 
+    Args:
+        value: A number, a `(channels,)` vector, or an array broadcastable to
+            one sample's output.
+        channels, units, positions: The units to edit, as for `zero`.
+
     Returns:
         An `Intervention`.
+
+    Raises:
+        InputError: for a value that is not numeric.
+
+    Example:
+
+    >>> from kerascope.interventions import set as set_to
+    >>> on = kerascope.intervene(model, {"dense": set_to(5.0, channels=[7])})  # doctest: +SKIP
     """
     return Intervention(
         "set", {"value": _number("value", value)}, **_where(channels, units, positions)
@@ -196,8 +221,21 @@ def patch(
     sample `i` of `source`'s matching batch). The source runs through the
     unedited model in the same compiled pass.
 
+    Args:
+        source: Inputs for the model (as for `kerascope.capture`), with at
+            least as many samples as the data the edited model runs on.
+        channels, units, positions: The units to patch, as for `zero`.
+
     Returns:
         An `Intervention`.
+
+    Raises:
+        InputError: for `source=None`.
+
+    Example:
+
+    >>> edited = kerascope.intervene(model, {"block3": patch(clean)})  # doctest: +SKIP
+    >>> edited.predict(corrupted)                                      # doctest: +SKIP
     """
     if source is None:
         raise InputError("Expected source inputs to patch from. Received: source=None")
@@ -207,10 +245,23 @@ def patch(
 def function(fn: Callable[[str, Any], Any]) -> Intervention:
     """A user edit `(key, output) -> output`, written with `keras.ops`.
 
-    A plain callable in an `edits` mapping is turned into this.
+    A plain callable in an `edits` mapping is turned into this. It runs
+    inside the compiled pass, on backend tensors, for every edited key.
+
+    Args:
+        fn: `(key, output) -> output`, with `keras.ops`; its result replaces
+            the layer's output and must have the output's shape.
 
     Returns:
         An `Intervention`.
+
+    Raises:
+        InputError: for `fn` that is not callable.
+
+    Example:
+
+    >>> flip = function(lambda key, out: -out)                   # doctest: +SKIP
+    >>> kerascope.intervene(model, {"conv1": flip}).predict(x)    # doctest: +SKIP
     """
     if not callable(fn):
         raise InputError(f"Expected a callable (key, output) -> output. Received: {fn!r}")
