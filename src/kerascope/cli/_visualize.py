@@ -91,6 +91,7 @@ def visualize_command(args: argparse.Namespace) -> int:
     _save(vis, out)
     if not args.quiet:
         dead = f"; dead, not drawn: {sorted(vis.dead)}" if vis.dead else ""
+        dead += f"; no gradient, flat: {sorted(vis.stuck)}" if vis.stuck else ""
         print(f"Wrote {len(vis)} visualizations of {vis.key!r} to {out}{dead}")
     return 0
 
@@ -106,6 +107,7 @@ def _save(vis: Any, out: Path) -> None:
             history=vis.history,
             channels=np.asarray(vis.channels, "int64"),
             dead=np.asarray(sorted(vis.dead), "int64"),
+            stuck=np.asarray(sorted(vis.stuck), "int64"),
         )
         return
     kerascope.plot.visualizations(vis).savefig(out, dpi=120)
