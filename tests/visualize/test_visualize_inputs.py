@@ -182,6 +182,20 @@ def test_bad_arguments_raise_clear_errors_and_change_nothing(kwargs, error, matc
     assert_untouched(model, before, trainable)
 
 
+def test_an_objective_whose_batch_disagrees_with_channels_is_refused():
+    model = conv_model()
+    from kerascope.visualize import objectives
+
+    goal = objectives.channel("conv", [0, 1, 2])
+    before = weights(model)
+    with pytest.raises(InputError, match=r"Expected channels=.*3.*Received: 1 channels \[3\]"):
+        kerascope.visualize(model, "conv", objective=goal, channels=[3], steps=2, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(before, weights(model)))
+    vis = kerascope.visualize(model, "conv", objective=goal, channels=[3, 1, 0], steps=2,
+                              progress=False)  # fmt: skip
+    assert vis.channels == (3, 1, 0)
+
+
 def test_several_inputs_are_refused():
     a, b = keras.Input((4,)), keras.Input((4,))
     model = keras.Model([a, b], keras.layers.Dense(2, name="d")(keras.layers.Add()([a, b])))

@@ -208,6 +208,12 @@ def _goal(
 ) -> tuple[objectives.Objective, list[int]]:
     """The objective, and the label of each image."""
     if isinstance(objective, objectives.Objective):
+        if channels is not None and objective.batch is not None and objective.batch != len(units):
+            raise InputError(
+                f"Expected channels= to name one image per image of the objective "
+                f"({objective.batch}: {objective.description}), or channels=None. "
+                f"Received: {len(units)} channels {units}"
+            )
         n = len(units) if channels is not None else (objective.batch or 1)
         return objective, (units if channels is not None else list(range(n)))
     if objective == "channel":
