@@ -62,4 +62,4 @@ def test_errors_are_one_line(models, inputs, tmp_path):
     assert "expected a positive integer" in result.stderr
     result = run_cli("examples", models["cnn.keras"], inputs, "--channels", "a-b", cwd=tmp_path)
     assert result.returncode == 2
-    assert "expected channels such as 0-7,12" in result.stderr
+    assert "expected channels such as 0-15" in result.stderr

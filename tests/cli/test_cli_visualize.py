@@ -8,8 +8,9 @@ import pytest
 from cli_harness import assert_one_error_line, run_cli
 
 import kerascope
-from kerascope.cli import main
-from kerascope.cli._visualize import parse_channels
+import kerascope.cli
+from kerascope.cli import main, parser
+from kerascope.cli._examples import channels as parse_channels
 
 
 def test_npz_holds_images_whose_channel_means_are_the_values(models, tmp_path, capsys):
@@ -51,6 +52,23 @@ def test_bad_channels_and_layers_are_one_error_line(models, tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
     assert not out.exists()
     assert parse_channels("0-2,7") == [0, 1, 2, 7]
+
+
+def test_one_channel_parser_the_shared_model_options_and_the_usage_lists_every_command():
+    assert parse_channels(" 0 - 2 ,7") == [0, 1, 2, 7]
+    commands = parser()._subparsers._group_actions[0].choices
+    types = {name: [a.type for a in commands[name]._actions if a.dest == "channels"]
+             for name in ("examples", "visualize")}  # fmt: skip
+    assert types == {"examples": [parse_channels], "visualize": [parse_channels]}
+    shared = {a.dest: a.help for a in commands["inspect"]._actions}
+    for name in ("examples", "visualize"):
+        own = {a.dest: a.help for a in commands[name]._actions}
+        assert own["custom_objects"] == shared["custom_objects"]
+        assert own["unsafe"] == shared["unsafe"]
+    assert "layers" not in {a.dest for a in commands["visualize"]._actions}
+    usage = kerascope.cli.__doc__
+    for name in commands:
+        assert f"kerascope {name} " in usage or f"kerascope {name}\n" in usage, name
 
 
 def test_an_unknown_output_suffix_is_refused(models, tmp_path):

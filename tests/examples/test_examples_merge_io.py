@@ -118,3 +118,17 @@ def test_reading_saved_examples_imports_no_keras(setup, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"keys": ["conv", "pool", "dense"], "regions": [4, 6, 1, 2], "loaded": []}
+
+
+def test_every_public_function_of_kerascope_examples_is_documented():
+    import inspect
+
+    import kerascope.examples as package
+
+    assert "examples_runner" not in package.__all__  # internal to top_examples
+    for name in package.__all__:
+        value = getattr(package, name)
+        if inspect.isfunction(value):
+            doc = inspect.getdoc(value) or ""
+            assert "Args:" in doc, name
+            assert "Returns:" in doc or "Raises:" in doc, name

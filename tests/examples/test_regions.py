@@ -149,3 +149,19 @@ def test_a_position_outside_the_output_is_refused(stack_and_examples):
     model = stack_and_examples[0]
     with pytest.raises(InputError, match=r"inside the output shape \(3, 3\). Received: \(3, 0\)"):
         gradient_box(model, model.get_layer("pool"), (3, 0))
+
+
+def test_einsum_dense_keeps_the_region_only_when_it_leaves_positions_alone():
+    """EinsumDense "abc,cd->abd" mixes channels only: the conv's 3-step field; "abc,bd->adc"
+    mixes the steps themselves: every output sees every input step."""
+    inputs = keras.Input((8, 2), name="seq")
+    h = keras.layers.Conv1D(3, 3, name="conv")(inputs)  # 6 steps, 3-step fields
+    channels = keras.layers.EinsumDense("abc,cd->abd", output_shape=(None, 4), name="per_step")
+    steps = keras.layers.EinsumDense("abc,bd->adc", output_shape=(5, 3), name="mix")
+    model = keras.Model(inputs, [channels(h), steps(h)])
+    x = np.random.default_rng(4).standard_normal((10, 8, 2)).astype("float32")
+    examples = top_examples(model, x, k=2, progress=False)
+    assert examples["per_step"].region == Region("seq", (8,), (1,), (0,), (3,))
+    mixed = examples["mix"].region
+    for position in range(5):  # by hand: the whole sequence, or no region at all
+        assert mixed is None or mixed.box((position,)).tolist() == [[0, 8]]

@@ -56,6 +56,26 @@ def test_the_response_overlay_is_the_channel_map_over_the_crop(setup):
     assert render(figure)
 
 
+def test_a_strided_layer_is_placed_on_its_fields_and_peaks_in_the_region(setup):
+    """pool (2x2, stride 2) after a "same" 3x3 conv: position (p, q) sees
+    rows/cols [2p - 1, 2p + 3); its value fills the 2x2 cell at [2p, 2p + 2)."""
+    model, x, examples = setup
+    unit = examples["pool"]
+    figure = kerascope.plot.examples(examples, "pool", x, channels=[0, 3], model=model, crop=False)
+    shown = panels(figure)
+    for row, channel in enumerate([0, 3]):
+        for j in range(3):
+            sample = unit.indices[channel, j]
+            heat = np.asarray(shown[row * 3 + j].images[1].get_array())
+            pool = kerascope.capture(model, x[sample : sample + 1], "pool")["pool"][0, ..., channel]
+            by_hand = np.repeat(np.repeat(pool, 2, axis=0), 2, axis=1)
+            np.testing.assert_allclose(heat, by_hand, rtol=1e-5, atol=1e-6)
+            peak = np.unravel_index(np.argmax(heat), heat.shape)
+            (top, bottom), (left, right) = unit.regions[channel, j]
+            assert top <= peak[0] < bottom
+            assert left <= peak[1] < right
+
+
 def test_bottom_dense_layers_and_default_channels(setup):
     _, x, examples = setup
     figure = kerascope.plot.examples(examples, "dense", x, bottom=True)

@@ -19,11 +19,14 @@ def vis():
     kernel, bias = model.get_layer("conv").get_weights()
     bias[[0, 1, 3, 4, 5]] = 1.0  # every other channel fires on the grey start
     model.get_layer("conv").set_weights([np.abs(kernel), bias])
-    return kerascope.visualize(model, "conv", steps=3, value_range=(-1.0, 1.0), progress=False)
+    data = np.random.default_rng(0).uniform(-1, 1, (8, *model.input_shape[1:])).astype("float32")
+    return kerascope.visualize(
+        model, "conv", steps=3, value_range=(-1.0, 1.0), progress=False, data=data
+    )
 
 
 def test_one_labelled_panel_per_image_and_the_dead_in_the_title(vis):
-    assert vis.dead == {2: "optimisation"}
+    assert vis.dead == {2: "data"}
     figure = kerascope.plot.visualizations(vis)
     shown = panels(figure)
     assert len(shown) == len(vis.channels) == 5
@@ -32,8 +35,17 @@ def test_one_labelled_panel_per_image_and_the_dead_in_the_title(vis):
         # Colour images are drawn scaled from the value range to [0, 1].
         np.testing.assert_allclose(ax.images[0].get_array(), (image + 1.0) / 2.0, atol=1e-6)
     words = text(figure)
-    assert "conv: channel('conv', [0, 1, 2, 3, 4, 5])" in words  # what was optimised
-    assert "dead, not drawn: 2 (optimisation)" in words
+    assert "conv: channel('conv', [0, 1, 3, 4, 5])" in words  # what was optimised
+    assert "dead, not drawn: 2 (data)" in words
+
+
+def test_a_stuck_channel_is_drawn_and_flagged_in_the_title(vis):
+    import dataclasses
+
+    stuck = dataclasses.replace(vis, dead={}, stuck={1: "no gradient"})
+    figure = kerascope.plot.visualizations(stuck)
+    assert len(panels(figure)) == 5
+    assert "no gradient (flat, maybe dead; pass data=): [1]" in text(figure)
 
 
 def test_max_images_and_a_vector_model(vis):

@@ -51,6 +51,19 @@ def test_diversity_is_minus_the_mean_cosine_similarity_of_gram_matrices():
     np.testing.assert_allclose(evaluate(obj.diversity("a")), expected, rtol=1e-4)
 
 
+def test_the_module_example_rewards_diversity_as_diversity_says_to():
+    """The module docstring's example, run on layer "a": its diversity term
+    has diversity's sign (diversity is to be added, not subtracted)."""
+    line = next(line for line in obj.__doc__.splitlines() if "goal =" in line)
+    code = line.split(">>>", 1)[1].split("#")[0].replace('"conv2"', '"a"')
+    scope: dict = {"obj": obj}
+    exec(code.strip(), scope)
+    extra = evaluate(scope["goal"]) - evaluate(obj.channel("a", [0, 1, 2]))
+    diversity = evaluate(obj.diversity("a"))
+    assert np.all(diversity != 0)
+    np.testing.assert_array_equal(np.sign(extra), np.sign(diversity))
+
+
 def test_algebra_adds_subtracts_and_scales_per_image():
     goal = 2.0 * obj.channel("a", 1) - obj.layer("a") / 4 + 0.5 + (-obj.neuron("a", [0, 1, 2]))
     expected = (

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from kerascope import InputError
 from kerascope.visualize import transforms as tr
 from kerascope.visualize._param import parameterization
 
@@ -97,6 +98,26 @@ def test_the_warp_equals_keras_affine_transform_inside_the_image(padded):
     inside = (x >= 0) & (x <= 9) & (y >= 0) & (y <= 11)
     assert inside.mean() > 0.5
     np.testing.assert_allclose(got[inside], expected[inside], atol=1e-5)
-    if padded:  # far outside: the middle of the value range
-        outside = (x < -1) | (x > 10) | (y < -1) | (y > 12)
-        np.testing.assert_allclose(got[outside], 0.5)
+    if padded:  # in the band (2 pixels, reflected: 4 outside the edge): the middle
+        around = (x >= -4) & (x <= 13) & (y >= -4) & (y <= 15)
+        band = around & ((x <= -1) | (x >= 10) | (y <= -1) | (y >= 12))
+        assert band.any()
+        np.testing.assert_allclose(got[band], 0.5)
+
+
+@pytest.mark.parametrize("pixels", [0, 1, 3, 6])
+def test_pad_surrounds_the_image_with_a_band_that_many_pixels_wide(pixels):
+    """numpy: a constant band of `pixels`, reflected beyond, shifted by (5, 2), cropped."""
+    images = np.random.default_rng(7).random((2, 9, 7, 2)).astype("float32")
+    sampler = tr.Sampler([tr.pad(pixels)], images.shape[1:], (0.0, 2.0))
+    tx, ty = 5, 2
+    shifted = np.tile(np.array([1, 0, -tx, 0, 1, -ty, 0, 0], "float32"), (2, 1))
+    got = keras.ops.convert_to_numpy(sampler.apply(images, shifted))
+    p, big = pixels, 20
+    canvas = np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)), constant_values=1.0)
+    canvas = np.pad(canvas, ((0, 0), (big, big), (big, big), (0, 0)), mode="symmetric")
+    top, left = big + p - ty, big + p - tx
+    np.testing.assert_allclose(got, canvas[:, top : top + 9, left : left + 7], atol=1e-6)
+    assert np.all(got[:, ty:, tx - min(p, tx) : tx] == 1.0)  # the band left of the image
+    with pytest.raises(InputError, match="Expected pad"):
+        tr.pad(-1)

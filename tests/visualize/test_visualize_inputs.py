@@ -96,17 +96,37 @@ def conv_model(size=(8, 8)) -> keras.Model:
     return model
 
 
-def test_a_dead_channel_is_reported_not_drawn():
+def test_only_data_calls_a_channel_dead_and_a_hopeless_one_is_flagged_stuck():
     model = conv_model()
     vis = kerascope.visualize(model, "conv", steps=6, progress=False)
-    assert vis.dead == {2: "optimisation"}
-    assert vis.channels == (0, 1, 3)
-    assert len(vis.images) == 3
-    assert vis.history.shape == (6, 3)
+    assert vis.dead == {}
+    assert set(vis.stuck) == {2}
+    assert vis.channels == (0, 1, 2, 3)
+    assert len(vis.images) == 4
+    assert vis.history.shape == (6, 4)
+    assert np.all(vis.history[:, 2] == 0)
     x = np.random.default_rng(0).random((16, 8, 8, 3), dtype=np.float32)
     vis = kerascope.visualize(model, "conv", channels=[1, 2], data=x, steps=5, progress=False)
     assert vis.dead == {2: "data"}
+    assert vis.stuck == {}
     assert vis.channels == (1,)
+
+
+def test_a_channel_off_on_grey_is_restarted_from_noise_not_called_dead():
+    """Channel 0 sums its 3x3 patch minus 4.6: off on mid grey (4.5 - 4.6 < 0),
+    so no gradient reaches it at the start, yet plenty of inputs turn it on."""
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, activation="relu", name="conv")]
+    )
+    kernel = np.ones((3, 3, 1, 2), "float32")
+    model.get_layer("conv").set_weights([kernel, np.array([-4.6, 1.0], "float32")])
+    vis = kerascope.visualize(model, "conv", steps=30, progress=False)
+    assert vis.dead == {}
+    assert vis.stuck == {}
+    assert vis.channels == (0, 1)
+    measured = channel_means(model, vis.images, "conv")[[0, 1], [0, 1]]
+    assert measured[0] > 1.0  # by hand: the best input (all ones) gives 9 - 4.6
+    np.testing.assert_allclose(vis.values, measured, rtol=1e-4, atol=1e-6)
 
 
 def test_rgb_images_with_decorrelated_colours_and_standard_transforms():
@@ -160,6 +180,20 @@ def test_bad_arguments_raise_clear_errors_and_change_nothing(kwargs, error, matc
     with pytest.raises(error, match=match):
         kerascope.visualize(model, **arguments)
     assert_untouched(model, before, trainable)
+
+
+def test_an_objective_whose_batch_disagrees_with_channels_is_refused():
+    model = conv_model()
+    from kerascope.visualize import objectives
+
+    goal = objectives.channel("conv", [0, 1, 2])
+    before = weights(model)
+    with pytest.raises(InputError, match=r"Expected channels=.*3.*Received: 1 channels \[3\]"):
+        kerascope.visualize(model, "conv", objective=goal, channels=[3], steps=2, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(before, weights(model)))
+    vis = kerascope.visualize(model, "conv", objective=goal, channels=[3, 1, 0], steps=2,
+                              progress=False)  # fmt: skip
+    assert vis.channels == (3, 1, 0)
 
 
 def test_several_inputs_are_refused():

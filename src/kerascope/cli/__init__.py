@@ -5,6 +5,9 @@
     kerascope stats MODEL INPUTS... [--json FILE]
     kerascope diagnose MODEL INPUTS... [--json FILE] [--fail-on error|warning]
     kerascope report MODEL INPUTS... [-o FILE.html]
+    kerascope examples MODEL INPUTS... [--layers SEL] [-k 9] [-o FILE.json|FILE.png]
+    kerascope ablate MODEL INPUTS... [--labels FILE.npy] [--metric loss|accuracy] [-o FILE.json]
+    kerascope verify STORE
     kerascope visualize MODEL LAYER [--channels 0-15] [-o vis.png|vis.npz]
     kerascope demo [--out DIR] [--epochs N]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from kerascope.cli._commands import EXIT_OK, _model_and_inputs, _selection
 from kerascope.errors import InputError
 
-__all__ = ["examples_command"]
+__all__ = ["channels", "examples_command"]
 
 _SUFFIXES = (".png", ".json")
 
@@ -57,14 +57,26 @@ def examples_command(args: argparse.Namespace) -> int:
 
 
 def channels(text: str) -> list[int]:
-    """`"0-3,7"` -> `[0, 1, 2, 3, 7]` (argparse type of `--channels`)."""
+    """`"0-3,7"` -> `[0, 1, 2, 3, 7]`: the argparse type of every `--channels`.
+
+    Args:
+        text: Comma-separated channels and inclusive ranges `first-last`.
+
+    Returns:
+        The channels, in the order given.
+
+    Raises:
+        argparse.ArgumentTypeError: for anything else, or a range that runs backwards.
+    """
     chosen: list[int] = []
     for part in text.split(","):
         match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if match is None:
-            raise argparse.ArgumentTypeError(f"expected channels such as 0-7,12, received {text!r}")
-        first = int(match.group(1))
-        last = int(match.group(2)) if match.group(2) else first
+        first = int(match.group(1)) if match else 0
+        last = int(match.group(2)) if match and match.group(2) else first
+        if match is None or last < first:
+            raise argparse.ArgumentTypeError(
+                f"expected channels such as 0-15 or 0,3,8-11, received {text!r}"
+            )
         chosen.extend(range(first, last + 1))
     return chosen
 

@@ -35,20 +35,21 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars or informational messages"
     )
-    model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("model", metavar="MODEL", help="a saved model: .keras or .h5")
-    model.add_argument(
+    loaded = argparse.ArgumentParser(add_help=False)  # a model file, without --layers
+    loaded.add_argument("model", metavar="MODEL", help="a saved model: .keras or .h5")
+    loaded.add_argument(
         "--custom-objects",
         action="append",
         default=[],
         metavar="MODULE:NAME",
         help="import MODULE and register its NAME (a custom layer class) for loading; repeatable",
     )
-    model.add_argument(
+    loaded.add_argument(
         "--unsafe",
         action="store_true",
         help="allow Lambda layers, whose code runs on loading (only for files you trust)",
     )
+    model = argparse.ArgumentParser(add_help=False, parents=[loaded])
     model.add_argument(
         "--layers",
         action="append",
@@ -161,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
         "visualize",
         _visualize.visualize_command,
         "optimise inputs that excite a layer's channels; save a grid (.png) or arrays (.npz)",
+        loaded,
     )
     _visualize.add_arguments(sub)
     sub = command(

@@ -7,20 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import kerascope
+from kerascope.cli._commands import EXIT_OK
+from kerascope.cli._examples import channels
 from kerascope.errors import InputError
 
-__all__ = ["add_arguments", "parse_channels", "visualize_command"]
+__all__ = ["add_arguments", "visualize_command"]
 
 _SUFFIXES = (".png", ".pdf", ".svg", ".npz")
 
 
 def add_arguments(sub: argparse.ArgumentParser) -> None:
-    """The arguments of `kerascope visualize MODEL LAYER`."""
-    sub.add_argument("model", metavar="MODEL", help="a saved model: .keras or .h5")
+    """The arguments of `kerascope visualize MODEL LAYER` after MODEL (the
+    shared loading parent parser gives MODEL, --custom-objects and --unsafe)."""
     sub.add_argument("layer", metavar="LAYER", help="the layer key (see `kerascope inspect`)")
     sub.add_argument(
         "--channels",
-        type=parse_channels,
+        type=channels,
         metavar="LIST",
         help="channels to show, e.g. 0-15 or 0,3,8-11 (default: all of the layer's)",
     )
@@ -40,30 +42,6 @@ def add_arguments(sub: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     sub.add_argument("--size", type=int, metavar="N", help="side for inputs of unknown size")
     sub.add_argument("--seed", type=int, default=0, metavar="N", help="default: %(default)s")
-    sub.add_argument(
-        "--custom-objects", action="append", default=[], metavar="MODULE:NAME",
-        help="import MODULE and register its NAME (a custom layer class); repeatable",
-    )  # fmt: skip
-    sub.add_argument(
-        "--unsafe", action="store_true", help="allow Lambda layers (only for files you trust)"
-    )
-
-
-def parse_channels(text: str) -> list[int]:
-    """`"0-3,8"` -> `[0, 1, 2, 3, 8]`."""
-    channels: list[int] = []
-    try:
-        for part in (p.strip() for p in text.split(",")):
-            first, _, last = part.partition("-")
-            low, high = int(first), int(last) if last else int(first)
-            if low < 0 or high < low:
-                raise ValueError(part)
-            channels.extend(range(low, high + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected channels such as 0-15 or 0,3,8-11, received {text!r}"
-        ) from None
-    return channels
 
 
 def visualize_command(args: argparse.Namespace) -> int:
@@ -91,8 +69,9 @@ def visualize_command(args: argparse.Namespace) -> int:
     _save(vis, out)
     if not args.quiet:
         dead = f"; dead, not drawn: {sorted(vis.dead)}" if vis.dead else ""
+        dead += f"; no gradient, flat: {sorted(vis.stuck)}" if vis.stuck else ""
         print(f"Wrote {len(vis)} visualizations of {vis.key!r} to {out}{dead}")
-    return 0
+    return EXIT_OK
 
 
 def _save(vis: Any, out: Path) -> None:
@@ -106,6 +85,7 @@ def _save(vis: Any, out: Path) -> None:
             history=vis.history,
             channels=np.asarray(vis.channels, "int64"),
             dead=np.asarray(sorted(vis.dead), "int64"),
+            stuck=np.asarray(sorted(vis.stuck), "int64"),
         )
         return
     kerascope.plot.visualizations(vis).savefig(out, dpi=120)

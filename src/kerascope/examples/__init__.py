@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from kerascope.examples._api import (
         check_k,
         examples_accumulator,
-        examples_runner,
         top_examples,
     )
     from kerascope.examples._regions import gradient_box
@@ -47,7 +46,6 @@ __all__ = [
     "UnitExamples",
     "check_k",
     "examples_accumulator",
-    "examples_runner",
     "gradient_box",
     "top_examples",
 ]
@@ -57,7 +55,6 @@ _LAZY = {
     "ExamplesAccumulator": "kerascope.examples._accumulator",
     "check_k": "kerascope.examples._api",
     "examples_accumulator": "kerascope.examples._api",
-    "examples_runner": "kerascope.examples._api",
     "gradient_box": "kerascope.examples._regions",
     "top_examples": "kerascope.examples._api",
 }

@@ -20,7 +20,7 @@ from kerascope.keys import output_leaves
 from kerascope.select import LayerSelection
 from kerascope.stats import StatisticsRunner
 
-__all__ = ["examples_accumulator", "examples_runner", "top_examples"]
+__all__ = ["check_k", "examples_accumulator", "top_examples"]
 
 
 def top_examples(
@@ -96,7 +96,7 @@ def top_examples(
     if on_host:
         runner = StatisticsRunner(model, layers, training=training, on_device=False)
     else:
-        runner = examples_runner(model, layers, bottom=bottom, training=training)
+        runner = _runner(model, layers, bottom=bottom, training=training)
     batches = runner.batches(data, batch_size)
     accumulator = examples_accumulator(
         model,
@@ -120,12 +120,19 @@ def top_examples(
 
 
 def check_k(k: Any) -> None:
-    """Raises `InputError` unless `k` is a positive integer."""
+    """Checks a number of examples to keep per unit (`top_examples`, `record`).
+
+    Args:
+        k: The value given for `k`.
+
+    Raises:
+        InputError: unless `k` is a positive integer (not a bool).
+    """
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise InputError(f"Expected k to be a positive integer. Received: k={k!r}")
 
 
-def examples_runner(
+def _runner(
     model: Any, layers: LayerSelection = None, *, bottom: bool = False, training: bool = False
 ) -> StatisticsRunner:
     """A `StatisticsRunner` whose `stream` yields each layer's strongest responses per
@@ -149,8 +156,26 @@ def examples_accumulator(
     regions: bool = True,
     input_names: Sequence[str] = (),
 ) -> ExamplesAccumulator:
-    """An `ExamplesAccumulator` for the layers of `specs` (a runner's); `input_names`
-    name the model's inputs in the regions (a runner's `probe.input_names`)."""
+    """An accumulator of the top (and bottom) examples of the layers of `specs`.
+
+    Used by `top_examples` and by `kerascope.store.record(..., examples=k)`,
+    which feed it the per-sample, per-channel strongest responses of their
+    own pass (`add`, then `advance`) and read `result()`.
+
+    Args:
+        model: The model (its layers give the analytic input regions).
+        specs: Layer key -> `LayerInfo`, as a runner's `specs`.
+        k: Examples kept per unit (see `check_k`).
+        bottom: Keep the `k` most negative responses too.
+        offset: The global index of the first sample fed. Defaults to `0`.
+        regions: Derive each layer's input region (receptive field).
+            Defaults to `True`.
+        input_names: The model's input names, for the regions (a runner's
+            `probe.input_names`). Defaults to `()`.
+
+    Returns:
+        An `ExamplesAccumulator`.
+    """
     shapes = {}
     for info in specs.values():
         for leaf, shape in output_leaves(info.key, info.shape):

@@ -29,7 +29,7 @@ __all__ = ["analytic_regions", "gradient_box"]
 _POINTWISE = {
     "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Dropout", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-    "BatchNormalization", "LayerNormalization", "Dense", "EinsumDense", "Rescaling",
+    "BatchNormalization", "LayerNormalization", "Dense", "Rescaling",
     "Normalization", "Identity", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
     "Concatenate",
 }  # fmt: skip
@@ -90,7 +90,9 @@ def _through(layer: Any, sources: list[Region], ins: list[Any]) -> Region | None
     name = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         return None
-    if name in _POINTWISE:
+    if name == "EinsumDense" and not _einsum_pointwise(getattr(layer, "equation", "")):
+        return None
+    if name in _POINTWISE or name == "EinsumDense":
         axis = getattr(layer, _OTHER_AXES.get(name, ""), -1)
         if axis not in (-1, len(ins[0].shape) - 1, [-1]):
             return None
@@ -214,3 +216,12 @@ def gradient_box(
 
 def _first_input(grads: Mapping[str, Any]) -> str:
     return next(iter(grads))
+
+
+def _einsum_pointwise(equation: str) -> bool:
+    """Whether an `EinsumDense` equation keeps every axis but the last in place
+    (`"abc,cd->abd"`, `"...b,bc->...c"`): then it mixes channels only. One
+    that contracts or moves a position axis (`"abc,bd->adc"`) is not."""
+    inputs, _, output = equation.replace(" ", "").partition("->")
+    source = inputs.split(",")[0]
+    return bool(source) and len(source) == len(output) and source[:-1] == output[:-1]

@@ -150,10 +150,41 @@ def _picture(
     heat = None
     if responses is not None and unit.spatial_ndim in (1, 2):
         response = responses[index][..., c].astype(np.float64)
-        if response.ndim == 1:
-            response = response[None, :]
-        heat = resize_bilinear(response, picture.shape[0], picture.shape[1])
+        if unit.region is not None and unit.region.ndim == response.ndim:
+            heat = _placed(response, unit.region)
+            if heat.ndim == 1:  # a sequence: the same along every feature row
+                heat = np.broadcast_to(heat[None, :], picture.shape[:2])
+        else:  # no geometry known: stretch the map over the input
+            if response.ndim == 1:
+                response = response[None, :]
+            heat = resize_bilinear(response, picture.shape[0], picture.shape[1])
     return picture, heat
+
+
+def _placed(response: np.ndarray, region: Any) -> np.ndarray:
+    """The response map in input coordinates, NaN where no position is placed.
+
+    Position `p`'s field is `[start + p * stride, + size)` per axis; its
+    value fills the `min(stride, size)` wide cell at the centre of that
+    field, so neighbouring positions tile the input without overlap and each
+    value lies inside its own field (padding, stride and the start respected).
+    """
+    heat = np.full(tuple(region.input_shape), np.nan)
+    cells = []
+    for axis in range(response.ndim):
+        stride, start, size = region.stride[axis], region.start[axis], region.size[axis]
+        width = max(1, min(stride, size))
+        first = start + max(size - stride, 0) // 2 + stride * np.arange(response.shape[axis])
+        cells.append((first, width))
+    for position in np.ndindex(*response.shape):
+        window = []
+        for axis, p in enumerate(position):
+            first, width = cells[axis]
+            low = int(np.clip(first[p], 0, heat.shape[axis]))
+            high = int(np.clip(first[p] + width, 0, heat.shape[axis]))
+            window.append(slice(low, high))
+        heat[tuple(window)] = response[position]
+    return heat
 
 
 def _stretch(values: np.ndarray) -> np.ndarray:

@@ -68,6 +68,8 @@ def visualizations(vis: Any, *, max_images: int = 64, cmap: str = "gray") -> Fig
     if vis.dead:
         dead = ", ".join(f"{c} ({how})" for c, how in vis.dead.items())
         title += f"\ndead, not drawn: {dead}"
+    if getattr(vis, "stuck", None):
+        title += f"\nno gradient (flat, maybe dead; pass data=): {sorted(vis.stuck)}"
     if not shown:
         figure.add_subplot(1, 1, 1).axis("off")
     figure.suptitle(title, fontsize=9)

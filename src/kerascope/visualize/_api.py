@@ -20,6 +20,9 @@ from kerascope.visualize._setup import dead_in_data, input_shape, unit_list
 __all__ = ["visualize"]
 
 _SHORTHANDS = ("channel", "neuron", "layer")
+#: The spread of the initial parameters of a restart (see `_param`'s usual 0.01).
+RESTART_SD = 1.0
+_STUCK = "no gradient from the start images, nor from noise"
 
 
 def visualize(
@@ -45,10 +48,13 @@ def visualize(
     runs eagerly). The model runs only up to `key`; its variables are read,
     never changed, and its `trainable` flags are left alone.
 
-    Dead channels get no image (see `Visualization.dead`): with `data=`, the
-    channels `kerascope.diagnose` finds never active over `data` are not
-    optimised; without it, a channel whose objective stays exactly 0 with a
-    zero gradient through every step is dropped after the optimisation.
+    Dead channels get no image (see `Visualization.dead`): only `data=` can
+    tell that a channel is dead; the channels `kerascope.diagnose` finds never
+    active over `data` are not optimised. Without `data=`, a channel whose
+    objective stayed exactly 0 with a zero gradient through every step (often
+    a ReLU channel off on the grey start images) is optimised again from
+    strong noise; if it is still flat it keeps its image but is listed in
+    `Visualization.stuck`, not called dead.
 
     Args:
         model: A built Keras model with one floating-point input: images
@@ -125,50 +131,62 @@ def visualize(
                        np.zeros((steps, 0), "float32"), [], key, goal, dead, (low, high),
                        parm.kind, seed)  # fmt: skip
 
-    def loss(values: Any, params: Any, extra: Any) -> tuple[Any, Any]:
-        images = parm.images(params)
-        if sampler is not None:
-            images = sampler.apply(images, extra["maps"])
-        per_image = goal(probe.forward(images, values), images)
-        return -keras.ops.sum(per_image), per_image
+    def optimise(goal: objectives.Objective, n: int, init: np.ndarray) -> tuple[Any, ...]:
+        def loss(values: Any, params: Any, extra: Any) -> tuple[Any, Any]:
+            images = parm.images(params)
+            if sampler is not None:
+                images = sampler.apply(images, extra["maps"])
+            per_image = goal(probe.forward(images, values), images)
+            return -keras.ops.sum(per_image), per_image
 
-    rng = np.random.default_rng(seed)
-    maps_rng = np.random.default_rng([seed, 1])
-    identity = np.tile(np.array([1, 0, 0, 0, 1, 0, 0, 0], "float32"), (n, 1))
-    try:
-        run = ascend(
-            loss,
-            parm.init(n, rng),
-            list(model.variables),
-            steps=steps,
-            draw=(lambda i: sampler.draw(n, maps_rng)) if sampler else (lambda i: identity),
-            progress=progress,
+        maps_rng = np.random.default_rng([seed, 1])
+        identity = np.tile(np.array([1, 0, 0, 0, 1, 0, 0, 0], "float32"), (n, 1))
+        try:
+            run = ascend(
+                loss,
+                init,
+                list(model.variables),
+                steps=steps,
+                draw=(lambda i: sampler.draw(n, maps_rng)) if sampler else (lambda i: identity),
+                progress=progress,
+            )
+            tensor = parm.images(run.params)
+            values = keras.ops.convert_to_numpy(goal(probe.forward(tensor), tensor))
+        except KerascopeError:
+            raise
+        except Exception as error:
+            raise CaptureError(
+                f"Feature visualization of {key!r} in model {model.name!r} failed "
+                f"({goal.description}, {n} images of shape {shape}): "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        images = keras.ops.convert_to_numpy(tensor).astype("float32")
+        flat = np.any(run.history != 0, axis=0) | (run.moved != 0)
+        return images, np.asarray(values, "float32"), run.history, ~flat
+
+    images, values, history, flat = optimise(goal, n, parm.init(n, np.random.default_rng(seed)))
+    stuck: dict[int, str] = {}
+    if objective in ("channel", "neuron") and flat.any():
+        # Off everywhere around the grey start (a ReLU unit with a negative
+        # pre-activation on grey): no gradient reaches it, which says nothing
+        # about the data. Restart those units from strong noise.
+        again = np.flatnonzero(flat)
+        retry, _ = _goal(objective, key, [labels[i] for i in again], channels)
+        init = parm.init(len(again), np.random.default_rng([seed, 2]), spread=RESTART_SD)
+        images[again], values[again], history[:, again], flat_again = optimise(
+            retry, len(again), init
         )
-        images_tensor = parm.images(run.params)
-        values = keras.ops.convert_to_numpy(goal(probe.forward(images_tensor), images_tensor))
-    except KerascopeError:
-        raise
-    except Exception as error:
-        raise CaptureError(
-            f"Feature visualization of {key!r} in model {model.name!r} failed "
-            f"({goal.description}, {n} images of shape {shape}): {type(error).__name__}: {error}"
-        ) from error
-    images = keras.ops.convert_to_numpy(images_tensor).astype("float32")
-    keep = np.ones(n, bool)
-    if objective in ("channel", "neuron"):
-        keep = np.any(run.history != 0, axis=0) | (run.moved != 0)
-        dead.update({labels[i]: "optimisation" for i in np.flatnonzero(~keep)})
+        stuck = {labels[i]: _STUCK for i in again[flat_again]}
     return _result(
-        np.clip(images[keep], low, high), np.asarray(values, "float32")[keep],
-        run.history[:, keep], [label for label, k in zip(labels, keep) if k], key, goal, dead,
-        (low, high), parm.kind, seed,
+        np.clip(images, low, high), values, history, labels, key, goal, dead, (low, high),
+        parm.kind, seed, stuck,
     )  # fmt: skip
 
 
 def _result(
     images: np.ndarray, values: np.ndarray, history: np.ndarray, channels: list[int], key: str,
     goal: objectives.Objective, dead: dict[int, str], value_range: tuple[float, float],
-    param: str, seed: int,
+    param: str, seed: int, stuck: dict[int, str] | None = None,
 ) -> Visualization:  # fmt: skip
     return Visualization(
         images=images,
@@ -181,6 +199,7 @@ def _result(
         value_range=value_range,
         param=param,
         seed=int(seed),
+        stuck=dict(sorted((stuck or {}).items())),
     )
 
 
@@ -189,6 +208,12 @@ def _goal(
 ) -> tuple[objectives.Objective, list[int]]:
     """The objective, and the label of each image."""
     if isinstance(objective, objectives.Objective):
+        if channels is not None and objective.batch is not None and objective.batch != len(units):
+            raise InputError(
+                f"Expected channels= to name one image per image of the objective "
+                f"({objective.batch}: {objective.description}), or channels=None. "
+                f"Received: {len(units)} channels {units}"
+            )
         n = len(units) if channels is not None else (objective.batch or 1)
         return objective, (units if channels is not None else list(range(n)))
     if objective == "channel":

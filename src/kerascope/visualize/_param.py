@@ -50,13 +50,13 @@ class Parameterization:
     value_range: tuple[float, float]
     matrices: dict[str, np.ndarray]
 
-    def init(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Initial parameters `(n, ...)` drawn from `rng`."""
+    def init(self, n: int, rng: np.random.Generator, spread: float = _INIT_SD) -> np.ndarray:
+        """Initial parameters `(n, ...)` drawn from `rng`, normal with sd `spread`."""
         if self.kind == "pixel":
             shape: tuple[int, ...] = self.shape
         else:  # (real/imaginary, channels, *frequencies)
             shape = (2, self.shape[-1], *self.matrices["scale"].shape)
-        return (rng.standard_normal((n, *shape)) * _INIT_SD).astype("float32")
+        return (rng.standard_normal((n, *shape)) * spread).astype("float32")
 
     def images(self, params: Any) -> Any:
         """`(n, ...)` parameters -> images `(n, *shape)` inside `value_range`."""

@@ -29,11 +29,14 @@ class Visualization:
         key: The layer key.
         objective: The objective, as a description.
         dead: Channel -> how it was found dead: `"data"` (never active over
-            `data=`, per `kerascope.diagnose`) or `"optimisation"` (the
-            objective stayed exactly 0 with a zero gradient at every step).
+            `data=`, per `kerascope.diagnose`; only data can tell).
         value_range: `(low, high)` of the images' values.
         param: The parameterisation used (`"fft"` or `"pixel"`).
         seed: The seed the images were drawn with.
+        stuck: Channel -> why its image is flat: the objective stayed exactly
+            0 with a zero gradient from the grey start images and again from
+            strong noise. Such channels keep their image (in `channels`); they
+            may still fire on real data (pass `data=` to tell dead ones).
     """
 
     images: np.ndarray
@@ -46,12 +49,14 @@ class Visualization:
     value_range: tuple[float, float]
     param: str
     seed: int
+    stuck: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.channels)
 
     def __repr__(self) -> str:
         dead = f", {len(self.dead)} dead" if self.dead else ""
+        dead += f", {len(self.stuck)} stuck" if self.stuck else ""
         return (
             f"Visualization(key={self.key!r}, {len(self.channels)} images of shape "
             f"{tuple(self.images.shape[1:])}{dead}, objective={self.objective}, "

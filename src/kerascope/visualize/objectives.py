@@ -12,7 +12,7 @@ visualised in one batched pass.
 Example:
 
 >>> from kerascope.visualize import objectives as obj
->>> goal = obj.channel("conv2", [0, 1, 2]) - 0.1 * obj.diversity("conv2")  # doctest: +SKIP
+>>> goal = obj.channel("conv2", [0, 1, 2]) + 0.1 * obj.diversity("conv2")  # doctest: +SKIP
 >>> kerascope.visualize(model, "conv2", objective=goal)                     # doctest: +SKIP
 """
 
