@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from figure_checks import plain_axes, render, text
 
-from kerascope.errors import InputError
+from kerascope.errors import InputError, SelectionError
 from kerascope.interventions import Importance, Patching
 from kerascope.plot import importance, patching
 
@@ -71,7 +71,7 @@ def test_wrong_results_raise_clear_errors(result):
         importance({"conv1": [1.0]})
     with pytest.raises(InputError, match="Received: top=0"):
         importance(result, top=0)
-    with pytest.raises(InputError, match="conv9"):
+    with pytest.raises(SelectionError, match="conv9"):
         importance(result, keys=["conv9"])
     with pytest.raises(InputError, match="Expected a Patching"):
         patching(result)

@@ -35,8 +35,8 @@ def importance(
         A `matplotlib.figure.Figure` with one axes per layer.
 
     Raises:
-        InputError: for a result that is not an `Importance`, an unknown key
-            or a `top` below 1.
+        InputError: for a result that is not an `Importance`, or a `top` below 1.
+        SelectionError: for an unknown key (naming the closest ones).
         ImportError: if matplotlib is not installed.
 
     Example:
@@ -52,7 +52,7 @@ def importance(
         raise InputError(f"Expected top to be a positive int or None. Received: top={top!r}")
     chosen = list(result) if keys is None else list(keys)
     for key in chosen:
-        result[key]  # raises InputError naming the keys for an unknown one
+        result[key]  # raises SelectionError naming the closest keys for an unknown one
     if not chosen:
         raise InputError("Expected at least one layer to plot. Received: keys=[]")
     figure = new_figure(7.0, 1.0 + 2.2 * len(chosen))
