@@ -94,3 +94,15 @@ def read_all(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: read_all(v) for k, v in value.items()}
     return np.asarray(value)
+
+
+def patched_layers(model: Any) -> list[str]:
+    """Names of the layers in `model`'s tree with an instance-level `call` (left patched)."""
+    found = []
+    stack = [model]
+    while stack:
+        layer = stack.pop()
+        if "call" in vars(layer):
+            found.append(layer.name)
+        stack.extend(layer._flatten_layers(include_self=False, recursive=False))
+    return found

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import kerascope
+from harness import patched_layers
 
 layers = keras.layers
 
@@ -17,18 +18,6 @@ layers = keras.layers
 class Exploding(layers.Layer):
     def call(self, x):
         raise ValueError("boom")
-
-
-def _patched(model):
-    """Layers of the model with an instance-level `call` (i.e. left patched)."""
-    found = []
-    stack = [model]
-    while stack:
-        layer = stack.pop()
-        if "call" in vars(layer):
-            found.append(layer.name)
-        stack.extend(layer._flatten_layers(include_self=False, recursive=False))
-    return found
 
 
 def test_model_is_not_compiled_patched_or_changed(rng):
@@ -41,7 +30,7 @@ def test_model_is_not_compiled_patched_or_changed(rng):
     kerascope.capture(model, x)
     kerascope.capture(model, x, training=True)
     assert not model.compiled
-    assert _patched(model) == []
+    assert patched_layers(model) == []
     np.testing.assert_array_equal(x, x_copy)
     for before, after in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(before, after)
@@ -62,7 +51,7 @@ def test_interception_is_undone_when_the_forward_pass_raises(rng):
     model.built = True
     with pytest.raises(kerascope.CaptureError, match="boom"):
         kerascope.Probe(model, input_spec=keras.KerasTensor((None, 4)))
-    assert _patched(model) == []
+    assert patched_layers(model) == []
     # The model still works normally afterwards.
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(model.dense(np.ones((1, 4), "float32"))).shape, (1, 3)

@@ -45,15 +45,3 @@ def check_edit(model: Any, edits: dict[str, Any], x: np.ndarray, expected: np.nd
     plain = keras.ops.convert_to_numpy(model(x))
     assert not np.allclose(plain, expected, **TOLERANCE), "the edit changes nothing here"
     return intervened
-
-
-def patched_layers(model: Any) -> list[str]:
-    """Layers of the model's tree with an instance-level `call` (left patched)."""
-    found = []
-    stack = [model]
-    while stack:
-        layer = stack.pop()
-        if "call" in vars(layer):
-            found.append(layer.name)
-        stack.extend(layer._flatten_layers(include_self=False, recursive=False))
-    return found

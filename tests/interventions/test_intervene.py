@@ -5,9 +5,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from edit_oracle import TOLERANCE, check_edit, on_channels, patched_layers, run_by_hand
+from edit_oracle import TOLERANCE, check_edit, on_channels, run_by_hand
 
 import kerascope
+from harness import patched_layers
 from kerascope.errors import InputError, SelectionError
 from kerascope.interventions import add, clamp, mean, patch, scale, zero
 from kerascope.interventions import set as set_to

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 import kerascope
+from harness import patched_layers
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
@@ -58,4 +59,4 @@ def assert_untouched(model: Any, before: list[np.ndarray], trainable: list[bool]
     after = weights(model)
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
     assert [layer.trainable for layer in model.layers] == trainable
-    assert not any("call" in vars(layer) for layer in [model, *model._flatten_layers()])
+    assert patched_layers(model) == []
